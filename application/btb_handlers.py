@@ -1,0 +1,101 @@
+"""BTBCONNECT facts: load → one call → save (contract: "BTBCONNECT")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from application import facts as f
+from application.context import Context
+from domain.calendar import paris_date
+from domain.clients import Client
+from domain.starter_packs import StarterPack
+from domain.subscriptions import Subscription
+
+CLIENT_HINT = "ingest its client.registered first"
+SUB_HINT = "ingest its subscription.started first"
+PACK_HINT = "ingest its starter_pack.ordered first"
+APPT_HINT = "ingest its appointment.scheduled first"
+
+
+def btb_client(client_id: str, ctx: Context, what: str) -> Client:
+    client = ctx.get(Client, client_id, "client", CLIENT_HINT)
+    client.check_provider("btbconnect", what)
+    return client
+
+
+def starter_pack_ordered(fact: f.StarterPackOrdered, ctx: Context) -> list[Any]:
+    client = btb_client(fact.client_id, ctx, "the Starter Pack")
+    ctx.require_new(StarterPack, fact.pack_id, "Starter Pack")
+    client.attach_starter_pack(fact.pack_id, fact.at, ctx.recorded_at)
+    terms = ctx.catalog.in_force("btbconnect", paris_date(fact.at))
+    pack = StarterPack.order(fact.pack_id, fact.client_id, terms.reference, fact.at, ctx.recorded_at)
+    return [client, pack]
+
+
+def campaign_started(fact: f.StarterPackCampaignStarted, ctx: Context) -> list[Any]:
+    pack = ctx.get(StarterPack, fact.pack_id, "Starter Pack", PACK_HINT)
+    pack.start_campaign(fact.at, ctx.recorded_at)
+    return [pack]
+
+
+def subscription_started(fact: f.SubscriptionStarted, ctx: Context) -> list[Any]:
+    client = btb_client(fact.client_id, ctx, "a subscription")
+    ctx.require_new(Subscription, fact.subscription_id, "subscription")
+    terms = ctx.btb_terms(fact.terms) if fact.terms else ctx.catalog.in_force("btbconnect", paris_date(fact.at))
+    client.attach_subscription(fact.subscription_id, fact.at, ctx.recorded_at)
+    sub = Subscription.start(fact.subscription_id, fact.client_id, fact.plan, fact.monthly_fee,
+                             fact.prepaid_quarterly, terms.reference, fact.at, ctx.recorded_at)
+    return [client, sub]
+
+
+def subscription(fact: Any, ctx: Context) -> Subscription:
+    return ctx.get(Subscription, fact.subscription_id, "subscription", SUB_HINT)
+
+
+def option_activated(fact: f.OptionActivated, ctx: Context) -> list[Any]:
+    sub = subscription(fact, ctx)
+    sub.activate_option(fact.option, fact.monthly_fee_ht, fact.at, ctx.recorded_at, ctx.btb_terms(sub.terms))
+    return [sub]
+
+
+def option_cancellation_notified(fact: f.OptionCancellationNotified, ctx: Context) -> list[Any]:
+    sub = subscription(fact, ctx)
+    sub.notify_option_cancellation(fact.option, fact.at, ctx.recorded_at, ctx.btb_terms(sub.terms))
+    return [sub]
+
+
+def cancellation_notified(fact: f.CancellationNotified, ctx: Context) -> list[Any]:
+    sub = subscription(fact, ctx)
+    sub.notify_cancellation(fact.at, ctx.recorded_at, ctx.btb_terms(sub.terms))
+    return [sub]
+
+
+def formal_notice_sent(fact: f.FormalNoticeSent, ctx: Context) -> list[Any]:
+    sub = subscription(fact, ctx)
+    sub.send_formal_notice(fact.reason, fact.at, ctx.recorded_at)
+    return [sub]
+
+
+def breach_remedied(fact: f.BreachRemedied, ctx: Context) -> list[Any]:
+    sub = subscription(fact, ctx)
+    sub.remedy_breach(fact.at, ctx.recorded_at)
+    return [sub]
+
+
+def terminated_for_breach(fact: f.TerminatedForBreach, ctx: Context) -> list[Any]:
+    sub = subscription(fact, ctx)
+    sub.terminate_for_breach(fact.at, ctx.recorded_at, ctx.btb_terms(sub.terms))
+    return [sub]
+
+
+HANDLERS = {
+    "starter_pack.ordered": starter_pack_ordered,
+    "starter_pack.campaign_started": campaign_started,
+    "subscription.started": subscription_started,
+    "subscription.option_activated": option_activated,
+    "subscription.option_cancellation_notified": option_cancellation_notified,
+    "subscription.cancellation_notified": cancellation_notified,
+    "subscription.formal_notice_sent": formal_notice_sent,
+    "subscription.breach_remedied": breach_remedied,
+    "subscription.terminated_for_breach": terminated_for_breach,
+}

@@ -1,0 +1,76 @@
+"""Facts of both providers: clients and payments (contract: "Both providers")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from application import facts as f
+from application.context import Context
+from domain.clients import Client
+from domain.calendar import paris_date
+from domain.errors import InvalidFact, MinorClient, PaymentError
+from domain.issuing import IssuedDocument
+from domain.records import Payment
+
+REGISTER_HINT = "ingest its client.registered first"
+
+
+def client_registered(fact: f.ClientRegistered, ctx: Context) -> list[Any]:
+    ctx.require_new(Client, fact.client_id, "client")
+    details = btb_details(fact) if fact.provider == "btbconnect" else etincelle_details(fact, ctx)
+    return [Client.register(fact.client_id, fact.provider, fact.name, details, fact.at, ctx.recorded_at)]
+
+
+def btb_details(fact: f.ClientRegistered) -> dict:
+    for name in ("adult", "invoicing", "birth_date"):
+        if getattr(fact, name) is not None:
+            raise InvalidFact(f"fact {fact.key!r}: field {name!r} is for etincelle clients only")
+    return {"siren": fact.siren}
+
+
+def etincelle_details(fact: f.ClientRegistered, ctx: Context) -> dict:
+    if fact.siren is not None:
+        raise InvalidFact(f"fact {fact.key!r}: field 'siren' is for btbconnect clients only")
+    for name in ("adult", "invoicing"):
+        if getattr(fact, name) is None:
+            raise InvalidFact(f"fact {fact.key!r}: field {name!r} is required for etincelle clients")
+    if not fact.adult:
+        terms = ctx.catalog.in_force("etincelle", paris_date(fact.at))
+        raise MinorClient(
+            f"client {fact.client_id!r} is not an adult: L'Étincelle du Savoir contracts only "
+            f"with clients of at least {terms.minimum_client_age} years "
+            f"({terms.articles.client_age}); register the adult who pays"
+        )
+    return {"adult": fact.adult, "invoicing": fact.invoicing}
+
+
+def payment_received(fact: f.PaymentReceived, ctx: Context) -> list[Any]:
+    check_payment(fact.client_id, fact.invoice, ctx)
+    return [Payment.record_payment(fact.key, "received", fact.client_id, fact.amount, fact.method,
+                                   fact.invoice, fact.at, ctx.recorded_at)]
+
+
+def payment_failed(fact: f.PaymentFailed, ctx: Context) -> list[Any]:
+    check_payment(fact.client_id, fact.invoice, ctx)
+    return [Payment.record_payment(fact.key, "failed", fact.client_id, fact.amount, None,
+                                   fact.invoice, fact.at, ctx.recorded_at)]
+
+
+def check_payment(client_id: str, invoice: str | None, ctx: Context) -> None:
+    """The client must exist; a named invoice, once issued, must be that client's. A payment
+    may name an invoice not issued yet (facts can arrive before the document they settle)."""
+    client = ctx.get(Client, client_id, "client", REGISTER_HINT)
+    if invoice is None or not ctx.exists(IssuedDocument, invoice):
+        return
+    document = ctx.get(IssuedDocument, invoice, "invoice", "")
+    if document.client_id != client.client_id:
+        raise PaymentError(
+            f"invoice {invoice} is addressed to client {document.client_id!r}, not {client_id!r}"
+        )
+
+
+HANDLERS = {
+    "client.registered": client_registered,
+    "payment.received": payment_received,
+    "payment.failed": payment_failed,
+}

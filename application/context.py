@@ -1,0 +1,43 @@
+"""What a fact handler works with: the store, the terms, and the recorded time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError
+
+from application.app import BillingApp
+from domain.errors import AlreadyExists, NotFound, TermsError
+from domain.terms import BtbTerms
+from domain.terms_catalog import TermsCatalog
+
+A = TypeVar("A")
+
+
+@dataclass
+class Context:
+    app: BillingApp
+    catalog: TermsCatalog
+    recorded_at: datetime
+
+    def get(self, cls: type[A], business_id: str, what: str, hint: str) -> A:
+        """Loads an aggregate by its business id; "not found" says which fact to send first."""
+        try:
+            return self.app.repository.get(cls.id_for(business_id))  # type: ignore[attr-defined]
+        except AggregateNotFoundError:
+            raise NotFound(f"no {what} {business_id!r} is recorded; {hint}") from None
+
+    def exists(self, cls: Any, business_id: str) -> bool:
+        return cls.id_for(business_id) in self.app.repository
+
+    def require_new(self, cls: Any, business_id: str, what: str) -> None:
+        if self.exists(cls, business_id):
+            raise AlreadyExists(f"{what} {business_id!r} is already recorded; use a new id")
+
+    def btb_terms(self, reference: str) -> BtbTerms:
+        terms = self.catalog.get_for("btbconnect", reference)
+        if not isinstance(terms, BtbTerms):
+            raise TermsError(f"terms version {reference!r} is not a BTBCONNECT version")
+        return terms

@@ -1,0 +1,119 @@
+"""Facts in: each fact validated, judged by its aggregate, and saved atomically with its key.
+
+The same key with the same content is a duplicate (no-op); with other content it is refused.
+A refused fact records nothing; the other facts of the same file still go in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import IntegrityError
+
+from application import btb_appointments, btb_handlers, common_handlers
+from application.app import BillingApp
+from application.context import Context
+from application.facts import Fact, digest, parse_fact
+from domain.errors import AlreadyExists, BillingError, IdempotencyConflict, InvalidFact
+from domain.records import FactRecord
+from domain.terms_catalog import TermsCatalog
+
+log = structlog.get_logger("billing.ingest")
+
+Handler = Callable[[Any, Context], list[Any]]
+HANDLERS: dict[str, Handler] = {
+    **common_handlers.HANDLERS,
+    **btb_handlers.HANDLERS,
+    **btb_appointments.HANDLERS,
+}
+
+RECORDED, DUPLICATE = "recorded", "duplicate"
+
+
+@dataclass
+class IngestReport:
+    recorded: int = 0
+    duplicates: int = 0
+    refused: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"recorded": self.recorded, "duplicates": self.duplicates, "refused": self.refused}
+
+
+class IngestService:
+    def __init__(self, app: BillingApp, catalog: TermsCatalog, clock: Callable[[], datetime]):
+        self.app = app
+        self.catalog = catalog
+        self.clock = clock
+
+    def ingest_lines(self, lines: Iterable[str]) -> IngestReport:
+        report = IngestReport()
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                self._count(report, number, line)
+        return report
+
+    def _count(self, report: IngestReport, number: int, line: str) -> None:
+        try:
+            outcome = self.ingest(decode(line, number))
+        except BillingError as exc:
+            report.refused.append({"key": key_of(line, number), "error": str(exc)})
+            log.warning("fact_refused", key=key_of(line, number), error=str(exc))
+            return
+        if outcome == RECORDED:
+            report.recorded += 1
+        else:
+            report.duplicates += 1
+
+    def ingest(self, raw: dict) -> str:
+        fact = parse_fact(raw)
+        fact_digest = digest(raw)
+        if self._seen(fact, fact_digest):
+            return DUPLICATE
+        ctx = Context(self.app, self.catalog, self.clock())
+        changed = HANDLERS[fact.type](fact, ctx)
+        record = FactRecord.accept(fact.key, fact.type, fact_digest, fact.at, ctx.recorded_at)
+        try:
+            self.app.save(record, *changed)
+        except IntegrityError:
+            # Someone recorded this key (or the same aggregate) at the same moment.
+            if self._seen(fact, fact_digest):
+                return DUPLICATE
+            raise AlreadyExists(f"fact {fact.key!r} conflicts with a fact recorded at the same time; retry it") from None
+        log.info("fact_recorded", key=fact.key, type=fact.type, at=fact.at.isoformat())
+        return RECORDED
+
+    def _seen(self, fact: Fact, fact_digest: str) -> bool:
+        record_id = FactRecord.id_for(fact.key)
+        if record_id not in self.app.repository:
+            return False
+        record = self.app.repository.get(record_id)
+        if record.digest != fact_digest:
+            raise IdempotencyConflict(
+                f"fact {fact.key!r}: this key was already used by another {record.type} fact with "
+                "other content; use a new key for a new fact"
+            )
+        return True
+
+
+def decode(line: str, number: int) -> dict:
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InvalidFact(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(raw, dict):
+        raise InvalidFact(f"line {number}: a fact must be a JSON object")
+    return raw
+
+
+def key_of(line: str, number: int) -> str:
+    try:
+        key = json.loads(line).get("key")
+    except (json.JSONDecodeError, AttributeError):
+        key = None
+    return key if isinstance(key, str) else f"line {number}"

@@ -1,0 +1,115 @@
+"""Issued documents and their numbering, continuous per provider and year.
+
+A number is taken in the same transaction as the document it numbers: the sequence and the
+documents are saved together, and a concurrent writer fails on the sequence's version.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+from domain.base import BillingAggregate
+from domain.documents import Draft, Line
+from domain.ids import aggregate_id
+
+
+class IssuedDocument(BillingAggregate):
+    class Issued(BillingAggregate.Created):
+        key: str
+        number: str
+        kind: str
+        provider: str
+        client_id: str
+        issued_on: date
+        due_on: date
+        terms: str
+        lines: list
+        notes: list
+
+    def __init__(
+        self, key: str, number: str, kind: str, provider: str, client_id: str, issued_on: date,
+        due_on: date, terms: str, lines: list, notes: list, at: datetime,
+    ):
+        self.key = key
+        self.number = number
+        self.kind = kind
+        self.provider = provider
+        self.client_id = client_id
+        self.issued_on = issued_on
+        self.due_on = due_on
+        self.terms = terms
+        self.lines = [Line.from_dict(line) for line in lines]
+        self.notes = list(notes)
+        self.recorded_at = at
+
+    @staticmethod
+    def id_for(number: str) -> UUID:
+        return aggregate_id("document", number)
+
+    @property
+    def draft(self) -> Draft:
+        return Draft(self.key, self.kind, self.provider, self.client_id, self.due_on, self.terms,
+                     tuple(self.lines), tuple(self.notes))
+
+
+class DocumentSequence(BillingAggregate):
+    """One per provider: the last number of each year and the last issue date."""
+
+    class Opened(BillingAggregate.Created):
+        provider: str
+        prefix: str
+
+    class NumbersTaken(BillingAggregate.Event):
+        year: int
+        last: int
+        issued_on: date
+
+        def apply(self, seq: DocumentSequence) -> None:
+            seq.last_numbers[self.year] = self.last
+            seq.last_issued_on = max(seq.last_issued_on or self.issued_on, self.issued_on)
+
+    def __init__(self, provider: str, prefix: str, at: datetime):
+        self.provider = provider
+        self.prefix = prefix
+        self.last_numbers: dict[int, int] = {}
+        self.last_issued_on: date | None = None
+
+    @staticmethod
+    def id_for(provider: str) -> UUID:
+        return aggregate_id("document_sequence", provider)
+
+    @classmethod
+    def open(cls, provider: str, prefix: str, at: datetime, recorded_at: datetime) -> DocumentSequence:
+        return cls._create(cls.Opened, id=cls.id_for(provider), timestamp=recorded_at,
+                           provider=provider, prefix=prefix, at=at)
+
+    def issue_batch(
+        self, drafts: list[Draft], at: datetime, recorded_at: datetime,
+    ) -> list[IssuedDocument]:
+        """Numbers the drafts in order and issues them, never dated before the last issued
+        document, so that numbers stay chronological; one event per year touched."""
+        last_numbers = dict(self.last_numbers)
+        last_on = self.last_issued_on
+        documents = []
+        for draft in drafts:
+            issued_on = max(draft.due_on, last_on or draft.due_on)
+            last_numbers[issued_on.year] = last_numbers.get(issued_on.year, 0) + 1
+            last_on = issued_on
+            number = f"{self.prefix}-{issued_on.year}-{last_numbers[issued_on.year]:05d}"
+            documents.append(_issued(draft, number, issued_on, at, recorded_at))
+        for year in sorted({d.issued_on.year for d in documents}):
+            issued_on = max(d.issued_on for d in documents if d.issued_on.year == year)
+            self.record(self.NumbersTaken, at, recorded_at, year=year, last=last_numbers[year],
+                        issued_on=issued_on)
+        return documents
+
+
+def _issued(draft: Draft, number: str, issued_on: date, at: datetime, recorded_at: datetime) -> IssuedDocument:
+    return IssuedDocument._create(
+        IssuedDocument.Issued, id=IssuedDocument.id_for(number), timestamp=recorded_at,
+        key=draft.key, number=number, kind=draft.kind, provider=draft.provider,
+        client_id=draft.client_id, issued_on=issued_on,
+        due_on=issued_on + timedelta(days=draft.payment_days), terms=draft.terms,
+        lines=[line.as_dict() for line in draft.lines], notes=list(draft.notes), at=at,
+    )

@@ -1,0 +1,173 @@
+"""Terms versions as data: every parameter of INTERPRETATION.md, validated by pydantic.
+
+A terms version is a value: billing is a function of (facts, terms version), so an auditor
+can replay history under any version by passing another one of these.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PlanName = Literal["START", "GROW", "DEV", "SCALE"]
+Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
+Percent = Annotated[Decimal, Field(ge=0, le=100)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatedRate(_Strict):
+    rate: Percent
+    since: date
+
+
+class Rule(_Strict):
+    article: str = Field(min_length=1)
+
+
+class VatTerms(Rule):
+    standard_rates: list[DatedRate] = Field(min_length=1)
+    exempt_mention: str = Field(min_length=1)
+
+    @field_validator("standard_rates")
+    @classmethod
+    def _distinct_dates(cls, rates: list[DatedRate]) -> list[DatedRate]:
+        if len({r.since for r in rates}) != len(rates):
+            raise ValueError("two VAT rates start on the same date")
+        return sorted(rates, key=lambda r: r.since)
+
+    def standard_rate_on(self, day: date) -> Decimal:
+        in_force = [r.rate for r in self.standard_rates if r.since <= day]
+        if not in_force:
+            raise ValueError(f"no standard VAT rate in force on {day}")
+        return in_force[-1]
+
+
+class Plan(_Strict):
+    included: int = Field(ge=0)
+    extra_price: Money
+
+
+class ValidationTerms(Rule):
+    anomaly_window_jours_ouvrables: int = Field(ge=0)
+
+
+class CommitmentTerms(Rule):
+    minimum_periods: int = Field(ge=1)
+    notice_days: int = Field(ge=0)
+
+
+class PrepaymentTerms(Rule):
+    periods: int = Field(ge=1)
+    discount_percent: Percent
+
+
+class StarterPackTerms(Rule):
+    appointments: int = Field(ge=1)
+    price_ttc: Money
+
+
+class BreachTerms(Rule):
+    remedy_days: int = Field(ge=0)
+
+
+class LatePaymentTerms(Rule):
+    """Penalty rate = ecb_multiplier × ECB main refinancing rate + points."""
+
+    ecb_multiplier: Decimal = Field(ge=0)
+    points: Decimal = Field(ge=0)
+    recovery_fee: Money
+    day_count: int = Field(gt=0)
+    mention: str = Field(min_length=1)
+
+
+class ArticleRefs(_Strict):
+    subscription_fee: str
+    extra_appointments: str
+    multicanal: str
+    starter_pack: str
+    periods: str
+
+
+class BtbTerms(_Strict):
+    provider: Literal["btbconnect"]
+    reference: str = Field(min_length=1)
+    title: str
+    effective_from: date
+    source: str | None = None
+    derived_from: str | None = None
+    invoice_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
+    payment_due_days: int = Field(ge=0)
+    vat: VatTerms
+    plans: dict[PlanName, Plan]
+    validation: ValidationTerms
+    commitment: CommitmentTerms
+    prepayment: PrepaymentTerms
+    multicanal: CommitmentTerms
+    starter_pack: StarterPackTerms
+    breach: BreachTerms
+    late_payment: LatePaymentTerms
+    articles: ArticleRefs
+
+    @field_validator("plans")
+    @classmethod
+    def _every_plan(cls, plans: dict[str, Plan]) -> dict[str, Plan]:
+        missing = {"START", "GROW", "DEV", "SCALE"} - set(plans)
+        if missing:
+            raise ValueError(f"plans missing: {', '.join(sorted(missing))}")
+        return plans
+
+
+class CancellationTerms(Rule):
+    notice_hours: int = Field(ge=0)
+
+
+class SapTerms(Rule):
+    eligible_places: list[Literal["home", "remote", "elsewhere"]]
+    requires_student_present: bool
+
+
+class AvanceImmediateTerms(Rule):
+    credit_percent: Percent
+    validation_hours: int = Field(ge=0)
+    debit_delay_days: int = Field(ge=0)
+    failures_before_permanent_block: int = Field(ge=1)
+
+
+class EtincelleArticleRefs(_Strict):
+    session: str
+    late_cancellation: str
+    absence: str
+    parking: str
+    provider_late: str
+    invoicing: str
+    attestation: str
+    client_age: str
+
+
+class EtincelleTerms(_Strict):
+    provider: Literal["etincelle"]
+    reference: str = Field(min_length=1)
+    title: str
+    effective_from: date
+    source: str | None = None
+    derived_from: str | None = None
+    invoice_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
+    payment_due_days: int = Field(ge=0)
+    vat_mention: str = Field(min_length=1)
+    minimum_client_age: int = Field(ge=0)
+    cancellation: CancellationTerms
+    force_majeure: Rule
+    sap: SapTerms
+    avance_immediate: AvanceImmediateTerms
+    late_payment: LatePaymentTerms
+    attestation_deadline: str = Field(pattern=r"^\d{2}-\d{2}$")
+    articles: EtincelleArticleRefs
+
+
+Terms = Annotated[BtbTerms | EtincelleTerms, Field(discriminator="provider")]

@@ -1,0 +1,69 @@
+"""The `billing` command (shared/contract/CONTRACT.md, "Command line")."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import date
+
+from domain.errors import BillingError
+from infrastructure.cli import commands
+from infrastructure.logs import configure_logging
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+
+
+def common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--db", metavar="URL", help="postgresql://… or an SQLite file "
+                        "(default: $BILLING_DATABASE_URL, else billing.db here)")
+    parser.add_argument("--format", choices=["table", "json"], default="table")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="billing", description="Event-sourced billing engine "
+                                     "for BTBCONNECT and L'Étincelle du Savoir.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = common(sub.add_parser("ingest", help="record the facts of a JSON Lines file (- for stdin)"))
+    p.add_argument("file")
+    p.set_defaults(run=commands.ingest)
+    p = common(sub.add_parser("advance", help="issue everything due up to the end of DATE (Paris)"))
+    p.add_argument("--to", type=iso_date, required=True, metavar="DATE")
+    p.set_defaults(run=commands.advance)
+    p = common(sub.add_parser("invoices", help="issued invoices and credit notes"))
+    p.add_argument("--provider", choices=["btbconnect", "etincelle"])
+    p.add_argument("--client", metavar="ID")
+    p.add_argument("--from", dest="from_date", type=iso_date, metavar="DATE")
+    p.add_argument("--to", dest="to_date", type=iso_date, metavar="DATE")
+    p.set_defaults(run=commands.invoices)
+    terms = sub.add_parser("terms", help="terms versions").add_subparsers(dest="terms_command", required=True)
+    common(terms.add_parser("list", help="the known terms versions")).set_defaults(run=commands.terms_list)
+    p = common(terms.add_parser("show", help="every parameter of one version"))
+    p.add_argument("reference")
+    p.set_defaults(run=commands.terms_show)
+    p = common(sub.add_parser("demo", help="record a sample history, advance the clock, print invoices"))
+    p.set_defaults(run=commands.demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging("warning" if args.command == "demo" else "info")
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except BillingError as exc:
+        print(f"billing {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Where the events live: an SQLite file by default, PostgreSQL for `postgresql://` URLs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from application.app import BillingApp
+from domain.errors import BillingError
+
+DEFAULT_URL = "billing.db"
+
+
+class StoreError(BillingError):
+    """The database URL is malformed or the store cannot be reached."""
+
+
+def database_url(cli_value: str | None) -> str:
+    return cli_value or os.environ.get("BILLING_DATABASE_URL") or DEFAULT_URL
+
+
+def environment(url: str) -> dict[str, str]:
+    if url.startswith(("postgresql://", "postgres://")):
+        return postgres_env(url)
+    return sqlite_env(url)
+
+
+def sqlite_env(url: str) -> dict[str, str]:
+    """`sqlite:///relative.db`, `sqlite:////absolute.db` (SQLAlchemy's form) or a plain path."""
+    path = url
+    for prefix in ("sqlite:///", "sqlite:"):
+        if url.startswith(prefix):
+            path = url.removeprefix(prefix)
+            break
+    if not path:
+        raise StoreError(f"no file in SQLite URL {url!r}")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(Path(path).expanduser().resolve()),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    parts = urlparse(url)
+    dbname = parts.path.lstrip("/")
+    if not dbname:
+        raise StoreError(f"no database name in {url!r}: use postgresql://user@host:port/dbname")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(dbname),
+        "POSTGRES_HOST": parts.hostname or "localhost",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_LOCK_TIMEOUT": "30",
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+    }
+
+
+def open_app(url: str) -> BillingApp:
+    try:
+        return BillingApp(env=environment(url))
+    except BillingError:
+        raise
+    except Exception as exc:  # the driver's own errors: report them, no traceback
+        raise StoreError(f"cannot open the store at {redacted(url)}: {exc}") from None
+
+
+def redacted(url: str) -> str:
+    parts = urlparse(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url

@@ -1,0 +1,87 @@
+"""The ledger: every aggregate rebuilt from the notification log, in recorded order.
+
+Billing, replay and the read models are functions of this fold. `known_at` keeps only the
+facts recorded up to that moment (recorded time is the event's timestamp).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+
+from domain.appointments import Appointment
+from domain.btb_billing import BtbBook
+from domain.clients import Client
+from domain.issuing import IssuedDocument
+from domain.records import Payment
+from domain.starter_packs import StarterPack
+from domain.subscriptions import Subscription
+
+PAGE = 1000
+
+
+class Ledger:
+    def __init__(self) -> None:
+        self.aggregates: dict[UUID, Any] = {}
+        self.position = 0
+
+    def apply(self, event: Any) -> None:
+        current = self.aggregates.get(event.originator_id)
+        self.aggregates[event.originator_id] = event.mutate(current)
+
+    def of_type(self, cls: type[Aggregate]) -> Iterator[Any]:
+        return (a for a in self.aggregates.values() if type(a) is cls)
+
+    def clients(self, provider: str | None = None) -> list[Client]:
+        return [c for c in self.of_type(Client) if provider in (None, c.provider)]
+
+    def documents(self) -> list[IssuedDocument]:
+        return sorted(self.of_type(IssuedDocument), key=lambda d: (d.provider, d.issued_on, d.number))
+
+    def issued_keys(self) -> set[str]:
+        return {d.key for d in self.of_type(IssuedDocument)}
+
+    def payments(self) -> list[Payment]:
+        return list(self.of_type(Payment))
+
+    def btb_books(self) -> dict[str, BtbBook]:
+        books = {c.client_id: BtbBook(c) for c in self.clients("btbconnect")}
+        for pack in self.of_type(StarterPack):
+            books[pack.client_id].pack = pack
+        for sub in self.of_type(Subscription):
+            books[sub.client_id].subscriptions.append(sub)
+        for appt in self.of_type(Appointment):
+            books[appt.client_id].appointments.append(appt)
+        return books
+
+
+def read_ledger(app: Application, known_at: datetime | None = None) -> Ledger:
+    ledger = Ledger()
+    follow(app, ledger, known_at)
+    return ledger
+
+
+def follow(app: Application, ledger: Ledger, known_at: datetime | None = None) -> None:
+    """Applies the events recorded after the ledger's position, in pages."""
+    while True:
+        page = app.recorder.select_notifications(ledger.position, PAGE, inclusive_of_start=False)
+        for notification in page:
+            event = app.mapper.to_domain_event(notification)
+            if known_at is None or event.timestamp <= known_at:
+                ledger.apply(event)
+            ledger.position = notification.id
+        if len(page) < PAGE:
+            return
+
+
+def group_by_client(items: list[Any]) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for item in items:
+        grouped[item.client_id].append(item)
+    return grouped
