@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+import psycopg
 
 from application.app import BillingApp
 from domain.errors import BillingError
 
 DEFAULT_URL = "billing.db"
+SCHEMA_LOCK_ID = 0x62696C6C  # "bill"
 
 
 class StoreError(BillingError):
@@ -61,12 +66,28 @@ def postgres_env(url: str) -> dict[str, str]:
 
 
 def open_app(url: str) -> BillingApp:
+    env = environment(url)
     try:
-        return BillingApp(env=environment(url))
+        if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+            with schema_lock(env):
+                return BillingApp(env=env)
+        return BillingApp(env=env)
     except BillingError:
         raise
     except Exception as exc:  # the driver's own errors: report them, no traceback
         raise StoreError(f"cannot open the store at {redacted(url)}: {exc}") from None
+
+
+@contextmanager
+def schema_lock(env: dict[str, str]) -> Iterator[None]:
+    """Processes starting at once on a new database create its tables one at a time."""
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
+        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+    ) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_ID,))
+        yield
 
 
 def redacted(url: str) -> str:
