@@ -43,6 +43,7 @@ class Account:
 
 def allocate(dues: list[Due], settlements: list[Settlement]) -> Account:
     account = Account()
+    settlements = without_bounced(settlements)
     by_number = {d.number: d for d in dues}
     timeline = [(start_of_day(d.issued_on), 0, d.number, d) for d in dues]
     timeline += [(s.at, 1, s.key, s) for s in settlements]
@@ -77,6 +78,19 @@ def _settle(account: Account, dues: list[Due], amount: Decimal, from_credit: boo
     return amount
 
 
+def without_bounced(settlements: list[Settlement]) -> list[Settlement]:
+    """A bounced direct debit cancels the payment it names (same invoice and amount, earlier):
+    that money never arrived, wherever it had been applied."""
+    kept = sorted(settlements, key=lambda s: (s.at, s.key))
+    for failure in [s for s in kept if s.failed]:
+        bounced = next((s for s in kept if not s.failed and s.invoice == failure.invoice
+                        and s.amount == failure.amount and s.at <= failure.at), None)
+        if bounced is not None:
+            kept = [s for s in kept if s not in (bounced, failure)]
+    return kept
+
+
 def _reverse(account: Account, failure: Settlement) -> None:
+    """A bounce whose payment was never recorded re-opens what its invoice had received."""
     paid = account.paid.get(failure.invoice or "", ZERO)
     account.paid[failure.invoice or ""] = paid - min(paid, failure.amount)

@@ -17,14 +17,14 @@ from domain.terms import BtbTerms
 
 
 class Appointment(BillingAggregate):
-    class Scheduled(BillingAggregate.Created):
+    class AppointmentScheduled(BillingAggregate.Created):
         appointment_id: str
         client_id: str
         starts_at: datetime
         subscription_id: str | None
         pack_id: str | None
 
-    class Honoured(BillingAggregate.Event):
+    class AppointmentHonoured(BillingAggregate.Event):
         def apply(self, appt: Appointment) -> None:
             appt.honoured_at = self.at
 
@@ -35,7 +35,7 @@ class Appointment(BillingAggregate):
             appt.anomaly_at = self.at
             appt.anomaly_reason = self.reason
 
-    class Cancelled(BillingAggregate.Event):
+    class AppointmentCancelled(BillingAggregate.Event):
         def apply(self, appt: Appointment) -> None:
             appt.cancelled_at = self.at
 
@@ -64,7 +64,7 @@ class Appointment(BillingAggregate):
         subscription_id: str | None, pack_id: str | None, at: datetime, recorded_at: datetime,
     ) -> Appointment:
         return cls._create(
-            cls.Scheduled, id=cls.id_for(appointment_id), timestamp=recorded_at,
+            cls.AppointmentScheduled, id=cls.id_for(appointment_id), timestamp=recorded_at,
             appointment_id=appointment_id, client_id=client_id, starts_at=starts_at,
             subscription_id=subscription_id, pack_id=pack_id, at=at,
         )
@@ -92,7 +92,7 @@ class Appointment(BillingAggregate):
         self._check_live("honoured")
         if self.honoured_at is not None:
             raise AppointmentStateError(f"appointment {self.appointment_id!r} was already honoured")
-        self.record(self.Honoured, at, recorded_at)
+        self.record(self.AppointmentHonoured, at, recorded_at)
 
     def declare_anomaly(self, reason: str, at: datetime, recorded_at: datetime, terms: BtbTerms) -> None:
         self._check_live("contested")
@@ -115,4 +115,4 @@ class Appointment(BillingAggregate):
                 f"appointment {self.appointment_id!r} was already honoured or contested; "
                 "declare an anomaly instead of cancelling it"
             )
-        self.record(self.Cancelled, at, recorded_at)
+        self.record(self.AppointmentCancelled, at, recorded_at)

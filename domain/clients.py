@@ -11,7 +11,7 @@ from domain.ids import aggregate_id
 
 
 class Client(BillingAggregate):
-    class Registered(BillingAggregate.Created):
+    class ClientRegistered(BillingAggregate.Created):
         client_id: str
         provider: str
         name: str
@@ -48,7 +48,7 @@ class Client(BillingAggregate):
         at: datetime, recorded_at: datetime,
     ) -> Client:
         return cls._create(
-            cls.Registered, id=cls.id_for(client_id), timestamp=recorded_at,
+            cls.ClientRegistered, id=cls.id_for(client_id), timestamp=recorded_at,
             client_id=client_id, provider=provider, name=name, details=details, at=at,
         )
 

@@ -15,7 +15,7 @@ from domain.ids import aggregate_id
 
 
 class IssuedDocument(BillingAggregate):
-    class Issued(BillingAggregate.Created):
+    class DocumentIssued(BillingAggregate.Created):
         key: str
         number: str
         kind: str
@@ -56,7 +56,7 @@ class IssuedDocument(BillingAggregate):
 class DocumentSequence(BillingAggregate):
     """One per provider: the last number of each year and the last issue date."""
 
-    class Opened(BillingAggregate.Created):
+    class SequenceOpened(BillingAggregate.Created):
         provider: str
         prefix: str
 
@@ -81,7 +81,7 @@ class DocumentSequence(BillingAggregate):
 
     @classmethod
     def open(cls, provider: str, prefix: str, at: datetime, recorded_at: datetime) -> DocumentSequence:
-        return cls._create(cls.Opened, id=cls.id_for(provider), timestamp=recorded_at,
+        return cls._create(cls.SequenceOpened, id=cls.id_for(provider), timestamp=recorded_at,
                            provider=provider, prefix=prefix, at=at)
 
     def issue_batch(
@@ -107,7 +107,7 @@ class DocumentSequence(BillingAggregate):
 
 def _issued(draft: Draft, number: str, issued_on: date, at: datetime, recorded_at: datetime) -> IssuedDocument:
     return IssuedDocument._create(
-        IssuedDocument.Issued, id=IssuedDocument.id_for(number), timestamp=recorded_at,
+        IssuedDocument.DocumentIssued, id=IssuedDocument.id_for(number), timestamp=recorded_at,
         key=draft.key, number=number, kind=draft.kind, provider=draft.provider,
         client_id=draft.client_id, issued_on=issued_on,
         due_on=issued_on + timedelta(days=draft.payment_days), terms=draft.terms,

@@ -13,7 +13,7 @@ from domain.ids import aggregate_id
 class FactRecord(BillingAggregate):
     """One per idempotency key: saved with the fact's events, so a key is taken only once."""
 
-    class Accepted(BillingAggregate.Created):
+    class FactAccepted(BillingAggregate.Created):
         key: str
         type: str
         digest: str
@@ -29,14 +29,14 @@ class FactRecord(BillingAggregate):
 
     @classmethod
     def accept(cls, key: str, type: str, digest: str, at: datetime, recorded_at: datetime) -> FactRecord:  # noqa: A002
-        return cls._create(cls.Accepted, id=cls.id_for(key), timestamp=recorded_at,
+        return cls._create(cls.FactAccepted, id=cls.id_for(key), timestamp=recorded_at,
                            key=key, type=type, digest=digest, at=at)
 
 
 class Payment(BillingAggregate):
     """A payment received, or a direct debit that bounced (kind 'failed')."""
 
-    class Recorded(BillingAggregate.Created):
+    class PaymentRecorded(BillingAggregate.Created):
         key: str
         kind: str
         client_id: str
@@ -65,6 +65,6 @@ class Payment(BillingAggregate):
         cls, key: str, kind: str, client_id: str, amount: Decimal, method: str | None,
         invoice: str | None, at: datetime, recorded_at: datetime,
     ) -> Payment:
-        return cls._create(cls.Recorded, id=cls.id_for(key), timestamp=recorded_at, key=key,
+        return cls._create(cls.PaymentRecorded, id=cls.id_for(key), timestamp=recorded_at, key=key,
                            kind=kind, client_id=client_id, amount=amount, method=method,
                            invoice=invoice, at=at)

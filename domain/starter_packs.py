@@ -12,7 +12,7 @@ from domain.terms import BtbTerms
 
 
 class StarterPack(BillingAggregate):
-    class Ordered(BillingAggregate.Created):
+    class StarterPackOrdered(BillingAggregate.Created):
         pack_id: str
         client_id: str
         terms: str
@@ -44,7 +44,7 @@ class StarterPack(BillingAggregate):
         cls, pack_id: str, client_id: str, terms: str, at: datetime, recorded_at: datetime,
     ) -> StarterPack:
         return cls._create(
-            cls.Ordered, id=cls.id_for(pack_id), timestamp=recorded_at,
+            cls.StarterPackOrdered, id=cls.id_for(pack_id), timestamp=recorded_at,
             pack_id=pack_id, client_id=client_id, terms=terms, at=at,
         )
 

@@ -35,7 +35,7 @@ class FormalNotice:
 
 
 class Subscription(BillingAggregate):
-    class Started(BillingAggregate.Created):
+    class SubscriptionStarted(BillingAggregate.Created):
         subscription_id: str
         client_id: str
         plan: str
@@ -103,7 +103,7 @@ class Subscription(BillingAggregate):
         prepaid_quarterly: bool, terms: str, at: datetime, recorded_at: datetime,
     ) -> Subscription:
         return cls._create(
-            cls.Started, id=cls.id_for(subscription_id), timestamp=recorded_at,
+            cls.SubscriptionStarted, id=cls.id_for(subscription_id), timestamp=recorded_at,
             subscription_id=subscription_id, client_id=client_id, plan=plan,
             monthly_fee=monthly_fee, prepaid_quarterly=prepaid_quarterly, terms=terms, at=at,
         )

@@ -162,6 +162,28 @@ def test_clamped_day_returns_to_the_anniversary_day() -> None:
     assert [d.due_on for d in invoices] == [date(2028, 1, 30), date(2028, 2, 29), date(2028, 3, 30)]
 
 
+def test_periods_from_29_february() -> None:
+    # 29 Feb 2028 → 29 Mar → 29 Apr …; in 2029, 28 Feb then 29 Mar again.
+    sub = new_sub(paris(2028, 2, 29))
+    dues = [d.due_on for d in fee_invoices(drafts_for([sub], up_to=date(2029, 3, 31)))]
+    assert dues[:3] == [date(2028, 2, 29), date(2028, 3, 29), date(2028, 4, 29)]
+    assert dues[-2:] == [date(2029, 2, 28), date(2029, 3, 29)]
+    assert len(dues) == 14
+
+
+def test_every_invoice_states_the_late_payment_terms() -> None:
+    # INTERPRETATION.md "Late payment": ECB rate + 10 points and the flat 40 € fee.
+    sub = new_sub(paris(2026, 5, 4))
+    sub.activate_option("multicanal", Decimal("250.00"), paris(2026, 5, 20), RECORDED, TERMS)
+    pack = StarterPack.order("p1", "c1", REF, paris(2026, 4, 20), RECORDED)
+    appts = [new_appt(f"a{d}", paris(2026, 5, d)) for d in (5, 6, 7, 11)]
+    drafts = drafts_for([sub], appts, pack=pack, up_to=date(2026, 7, 31))
+    assert {l.code for d in drafts for l in d.lines} >= {
+        "starter_pack", "subscription_fee", "multicanal", "extra_appointments"}
+    for d in drafts:
+        assert any("10 points" in n and "40" in n for n in d.notes), d.notes
+
+
 def test_start_date_is_the_paris_date() -> None:
     # 22:30 UTC on 30 Apr 2026 is 00:30 on 1 May in Paris: échéances on the 1st.
     sub = new_sub(datetime(2026, 4, 30, 22, 30, tzinfo=timezone.utc))
@@ -308,7 +330,7 @@ def test_prepaid_discount_rounds_half_up() -> None:
 
 def test_prepaid_discount_applies_to_the_fee_only() -> None:
     sub = new_sub(paris(2026, 5, 4), prepaid=True)
-    sub.activate_option("multicanal", Decimal("250.00"), paris(2026, 5, 4, 8), RECORDED, TERMS)
+    sub.activate_option("multicanal", Decimal("250.00"), paris(2026, 5, 4, 12), RECORDED, TERMS)
     invoices = drafts_for([sub], up_to=date(2026, 7, 31))
     first = invoices[0]
     assert first.due_on == date(2026, 5, 4)
@@ -361,8 +383,10 @@ def test_multicanal_line_is_taxed_at_20_percent() -> None:
 def test_multicanal_vat_rounds_on_the_line() -> None:
     # 99.99 × 20 % = 19.998 → 20.00; TTC 119.99.
     sub = _with_option(paris(2026, 5, 4, 12), fee_ht="99.99")
-    (option,) = lines_of(drafts_for([sub], up_to=date(2026, 6, 4)), "multicanal")
-    assert option.vat == Decimal("20.00") and option.total_ttc == Decimal("119.99")
+    options = lines_of(drafts_for([sub], up_to=date(2026, 6, 4)), "multicanal")
+    assert len(options) == 2  # activated on échéance 0 (4 May), then 4 Jun
+    for option in options:
+        assert option.vat == Decimal("20.00") and option.total_ttc == Decimal("119.99")
 
 
 def test_multicanal_billed_from_first_echeance_after_activation() -> None:
@@ -412,7 +436,7 @@ def test_multicanal_fifteen_day_notice(notified_at: datetime, ends_on: date) -> 
     (event,) = events_of(sub, Subscription.OptionCancellationNotified)
     assert event.ends_on == ends_on
     dates = _option_dates(drafts_for([sub], up_to=date(2027, 3, 1)))
-    assert dates[-1] == ends_on - timedelta(days=0) - (ends_on - _prev_echeance(ends_on))
+    assert dates[-1] == _prev_echeance(ends_on)
     assert ends_on not in dates
 
 
@@ -428,13 +452,6 @@ def test_multicanal_minimum_counts_from_activation_not_subscription() -> None:
     sub.notify_option_cancellation("multicanal", paris(2026, 9, 21), RECORDED, TERMS)
     dates = _option_dates(drafts_for([sub], up_to=date(2027, 6, 1)))
     assert dates == [date(2026, 10, 4), date(2026, 11, 4), date(2026, 12, 4)]
-
-
-def test_multicanal_ends_with_the_subscription() -> None:
-    sub = _with_option(paris(2026, 5, 20))
-    sub.notify_cancellation(paris(2026, 5, 25), RECORDED, TERMS)  # ends 4 Aug
-    dates = _option_dates(drafts_for([sub], up_to=date(2026, 12, 31)))
-    assert dates == [date(2026, 6, 4), date(2026, 7, 4)]
 
 
 # --- Starter Pack (art. 3) -----------------------------------------------------------------
@@ -576,7 +593,7 @@ def test_contested_appointment_is_not_among_the_billed_extras() -> None:
     appts[4].declare_anomaly("hors cible", paris(2026, 5, 13), RECORDED, TERMS)
     (line,) = lines_of(drafts_for([sub], appts, up_to=date(2026, 12, 31)), "extra_appointments")
     assert line.quantity == 1
-    assert not any("a4" in s.split(":")[-1] for s in line.sources if s.endswith(":a4"))
+    assert "appointment:a4" not in line.sources
 
 
 def test_cancelled_appointment_never_billed_nor_counted() -> None:
@@ -625,10 +642,10 @@ def test_extras_are_not_on_the_fee_invoice() -> None:
 def test_extras_by_plan(plan: str, expected_qty: int) -> None:
     sub = new_sub(paris(2026, 5, 4), plan=plan)
     _, appts = _grow_may([5, 6, 7, 11, 12], sub=sub)
-    lines = lines_of(drafts_for([sub], appts, up_to=date(2026, 12, 31)), "extra_appointments")
-    total = sum((l.total_ttc for l in lines), Decimal(0))
+    drafts = drafts_for([sub], appts, up_to=date(2026, 12, 31))
+    total = sum((l.total_ttc for l in lines_of(drafts, "extra_appointments")), Decimal(0))
     assert total == expected_qty * PLANS[plan][1]
-    assert extras_quantity([d for d in drafts_for([sub], appts)]) == expected_qty
+    assert extras_quantity(drafts) == expected_qty
 
 
 def test_no_extras_invoice_within_quota() -> None:
@@ -658,6 +675,37 @@ def test_appointment_validated_in_june_billed_on_june_invoice() -> None:
     (line,) = invoice.lines
     assert line.quantity == 1 and line.total_ttc == Decimal("159.00")
     assert "04/05/2026" in line.description  # billed for period 0, where it is dated
+
+
+@pytest.mark.parametrize(
+    ("day", "billed_on"),
+    [
+        # Wed 24 Jun → 25, 26, 27 (Sat), (28 Sunday), 29, 30: validated on the month's last day.
+        (24, date(2026, 6, 30)),
+        # Thu 25 Jun → 26, 27, 29, 30, 1 Jul: validated in July.
+        (25, date(2026, 7, 31)),
+    ],
+)
+def test_validated_on_the_last_day_of_the_month(day: int, billed_on: date) -> None:
+    sub = new_sub(paris(2026, 6, 4))  # period 0: 4 Jun – 3 Jul
+    appts = [new_appt(f"a{d}", paris(2026, 6, d)) for d in (8, 9, 10)]
+    appts.append(new_appt("last", paris(2026, 6, day)))
+    (invoice,) = extras_invoices(drafts_for([sub], appts, up_to=date(2026, 12, 31)))
+    assert invoice.due_on == billed_on
+    assert invoice.total_ttc == Decimal("159.00")
+
+
+def test_pack_appointments_are_not_subscription_extras() -> None:
+    # A client with a pack and a subscription: pack appointments neither use the plan's
+    # quota nor are billed as extras.
+    client = new_client()
+    pack = StarterPack.order("p1", "c1", REF, paris(2026, 4, 20), RECORDED)
+    sub = new_sub(paris(2026, 5, 4))
+    appts = [new_appt(f"p{d}", paris(2026, 5, d), sid=None, pack_id="p1") for d in (5, 6, 7, 11)]
+    appts += [new_appt(f"s{d}", paris(2026, 5, d)) for d in (12, 13, 15)]
+    drafts = drafts_for([sub], appts, pack=pack, client=client, up_to=date(2026, 12, 31))
+    assert extras_invoices(drafts) == []
+    assert len(lines_of(drafts, "starter_pack")) == 1
 
 
 def test_appointment_period_uses_the_paris_date() -> None:
