@@ -94,8 +94,9 @@ class ArticleRefs(_Strict):
     periods: str
 
 
-class BtbTerms(_Strict):
-    provider: Literal["btbconnect"]
+class _Version(_Strict):
+    """What every terms version states about itself."""
+
     reference: str = Field(min_length=1)
     title: str
     effective_from: date
@@ -103,6 +104,10 @@ class BtbTerms(_Strict):
     derived_from: str | None = None
     invoice_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
     payment_due_days: int = Field(ge=0)
+
+
+class BtbTerms(_Version):
+    provider: Literal["btbconnect"]
     vat: VatTerms
     plans: dict[PlanName, Plan]
     validation: ValidationTerms
@@ -150,15 +155,8 @@ class EtincelleArticleRefs(_Strict):
     client_age: str
 
 
-class EtincelleTerms(_Strict):
+class EtincelleTerms(_Version):
     provider: Literal["etincelle"]
-    reference: str = Field(min_length=1)
-    title: str
-    effective_from: date
-    source: str | None = None
-    derived_from: str | None = None
-    invoice_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
-    payment_due_days: int = Field(ge=0)
     vat_mention: str = Field(min_length=1)
     minimum_client_age: int = Field(ge=0)
     cancellation: CancellationTerms
