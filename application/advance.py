@@ -16,8 +16,11 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from application.app import BillingApp
+from application.ingest import IngestService
+from application.urssaf_port import UrssafGateway
+from application.urssaf_sync import UrssafSync
 from domain.btb_billing import btb_drafts
+from domain.ets_billing import ets_drafts
 from domain.calendar import end_of_day
 from domain.documents import Draft
 from domain.issuing import DocumentSequence
@@ -31,37 +34,60 @@ ATTEMPTS = 20
 PREFIXES = {"btbconnect": "BTB", "etincelle": "ETS"}
 
 
+GatewayFor = Callable[[datetime], UrssafGateway]
+
+
 @dataclass
 class AdvanceReport:
     to: date
     issued: list[str] = field(default_factory=list)
+    urssaf_sent: int = 0
+    urssaf_polled: int = 0
 
     def as_dict(self) -> dict:
-        return {"to": self.to.isoformat(), "issued": len(self.issued), "numbers": self.issued}
+        return {"to": self.to.isoformat(), "issued": len(self.issued), "numbers": self.issued,
+                "urssaf_requests_sent": self.urssaf_sent, "urssaf_requests_polled": self.urssaf_polled}
+
+
+def all_drafts(ledger: Ledger, terms_for: Callable, to: date) -> list[Draft]:
+    """Every document the recorded facts call for up to `to`, under `terms_for(reference)`."""
+    drafts = [d for book in ledger.btb_books().values() for d in btb_drafts(book, terms_for, to)]
+    drafts += [d for book in ledger.ets_books().values() for d in ets_drafts(book, terms_for, to)]
+    return sorted(drafts, key=lambda d: (d.due_on, d.client_id, d.key))
 
 
 def due_drafts(ledger: Ledger, catalog: TermsCatalog, to: date) -> list[Draft]:
     issued = ledger.issued_keys()
-    drafts = [d for book in ledger.btb_books().values()
-              for d in btb_drafts(book, catalog.get, to) if d.key not in issued]
-    return sorted(drafts, key=lambda d: (d.due_on, d.client_id, d.key))
+    return [d for d in all_drafts(ledger, catalog.get, to) if d.key not in issued]
 
 
 class AdvanceService:
-    def __init__(self, app: BillingApp, catalog: TermsCatalog, clock: Callable[[], datetime]):
-        self.app = app
-        self.catalog = catalog
+    def __init__(
+        self, ingest: IngestService, clock: Callable[[], datetime], gateway_for: GatewayFor | None = None,
+    ):
+        self.ingest = ingest
+        self.app = ingest.app
+        self.catalog = ingest.catalog
         self.clock = clock
+        self.gateway_for = gateway_for
 
     def advance(self, to: date) -> AdvanceReport:
         report = AdvanceReport(to)
         for attempt in range(ATTEMPTS):
             try:
                 self._advance_once(to, report)
+                self._talk_to_urssaf(to, report)
                 return report
             except IntegrityError:
                 log.info("advance_conflict_retry", attempt=attempt + 1)
         raise RuntimeError(f"advance to {to} kept conflicting with concurrent runs; run it again")
+
+    def _talk_to_urssaf(self, to: date, report: AdvanceReport) -> None:
+        if self.gateway_for is None:
+            return
+        sync = UrssafSync(self.ingest, self.gateway_for(end_of_day(to)), self.clock)
+        report.urssaf_sent += sync.send_pending(read_ledger(self.app), end_of_day(to))
+        report.urssaf_polled += sync.poll(read_ledger(self.app), end_of_day(to))
 
     def _advance_once(self, to: date, report: AdvanceReport) -> None:
         sequences = {p: self._sequence(p) for p in PREFIXES}

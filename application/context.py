@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -16,11 +16,20 @@ from domain.terms_catalog import TermsCatalog
 A = TypeVar("A")
 
 
+class Sealer(Protocol):
+    """Encrypts personal data with the client's own key (see infrastructure/vault.py)."""
+
+    def seal(self, client_id: str, data: dict) -> str: ...
+
+    def keyed_digest(self, client_id: str, data: dict) -> str: ...
+
+
 @dataclass
 class Context:
     app: BillingApp
     catalog: TermsCatalog
     recorded_at: datetime
+    vault: Sealer | None = None
 
     def get(self, cls: type[A], business_id: str, what: str, hint: str) -> A:
         """Loads an aggregate by its business id; "not found" says which fact to send first."""

@@ -15,9 +15,10 @@ from typing import Any
 import structlog
 from eventsourcing.persistence import IntegrityError
 
-from application import btb_appointments, btb_handlers, common_handlers
+from application import btb_appointments, btb_handlers, common_handlers, ets_handlers
 from application.app import BillingApp
-from application.context import Context
+from application.context import Context, Sealer
+from application.ets_facts import PERSONAL_DATA_FACTS
 from application.facts import Fact, digest, parse_fact
 from domain.errors import AlreadyExists, BillingError, IdempotencyConflict, InvalidFact
 from domain.records import FactRecord
@@ -30,6 +31,7 @@ HANDLERS: dict[str, Handler] = {
     **common_handlers.HANDLERS,
     **btb_handlers.HANDLERS,
     **btb_appointments.HANDLERS,
+    **ets_handlers.HANDLERS,
 }
 
 RECORDED, DUPLICATE = "recorded", "duplicate"
@@ -46,10 +48,14 @@ class IngestReport:
 
 
 class IngestService:
-    def __init__(self, app: BillingApp, catalog: TermsCatalog, clock: Callable[[], datetime]):
+    def __init__(
+        self, app: BillingApp, catalog: TermsCatalog, clock: Callable[[], datetime],
+        vault: Sealer | None = None,
+    ):
         self.app = app
         self.catalog = catalog
         self.clock = clock
+        self.vault = vault
 
     def ingest_lines(self, lines: Iterable[str]) -> IngestReport:
         report = IngestReport()
@@ -72,10 +78,10 @@ class IngestService:
 
     def ingest(self, raw: dict) -> str:
         fact = parse_fact(raw)
-        fact_digest = digest(raw)
+        fact_digest = self._digest(fact, raw)
         if self._seen(fact, fact_digest):
             return DUPLICATE
-        ctx = Context(self.app, self.catalog, self.clock())
+        ctx = Context(self.app, self.catalog, self.clock(), self.vault)
         changed = HANDLERS[fact.type](fact, ctx)
         record = FactRecord.accept(fact.key, fact.type, fact_digest, fact.at, ctx.recorded_at)
         try:
@@ -87,6 +93,14 @@ class IngestService:
             raise AlreadyExists(f"fact {fact.key!r} conflicts with a fact recorded at the same time; retry it") from None
         log.info("fact_recorded", key=fact.key, type=fact.type, at=fact.at.isoformat())
         return RECORDED
+
+    def _digest(self, fact: Fact, raw: dict) -> str:
+        """Personal data is never hashed in clear: a keyed digest with the client's key."""
+        if fact.type not in PERSONAL_DATA_FACTS:
+            return digest(raw)
+        if self.vault is None:
+            raise InvalidFact(f"fact {fact.key!r}: personal data cannot be recorded without a vault")
+        return self.vault.keyed_digest(raw["client_id"], {k: v for k, v in raw.items() if k != "key"})
 
     def _seen(self, fact: Fact, fact_digest: str) -> bool:
         record_id = FactRecord.id_for(fact.key)

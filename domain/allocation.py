@@ -1,9 +1,12 @@
-"""Payments applied to invoices (INTERPRETATION.md, "Payments").
+"""Payments applied to what is owed (INTERPRETATION.md, "Payments").
 
 A payment that names an invoice settles it first; the rest, and a payment that names none,
-settles the client's oldest open invoices, by business time. What is left is the client's
-credit, which settles the next invoices as they are issued. A bounced direct debit takes back
-what it had paid on its invoice. The order in which facts arrived does not matter.
+settles the payer's oldest open dues, by business time. What is left is the client's credit,
+which settles the next dues as they become owed. A bounced direct debit cancels the payment it
+names. The order in which facts arrived does not matter.
+
+With URSSAF's avance immédiate an invoice is owed in two parts: the eligible lines by URSSAF,
+the rest by the client; URSSAF's payouts settle only URSSAF's parts.
 """
 
 from __future__ import annotations
@@ -15,12 +18,27 @@ from decimal import Decimal
 from domain.calendar import start_of_day
 from domain.money import ZERO
 
+CLIENT, URSSAF = "client", "urssaf"
+
 
 @dataclass(frozen=True)
 class Due:
     number: str
     issued_on: date
     amount: Decimal
+    payer: str = CLIENT
+    since: datetime | None = None
+    eligible: Decimal = ZERO
+    hours: Decimal = ZERO
+    credit: Decimal = ZERO
+
+    @property
+    def owed_from(self) -> datetime:
+        return self.since or start_of_day(self.issued_on)
+
+    @property
+    def key(self) -> tuple[str, str, datetime]:
+        return (self.number, self.payer, self.owed_from)
 
 
 @dataclass(frozen=True)
@@ -30,51 +48,66 @@ class Settlement:
     amount: Decimal
     invoice: str | None
     failed: bool = False
+    payer: str = CLIENT
+
+
+@dataclass(frozen=True)
+class Applied:
+    due: Due
+    amount: Decimal
+    at: datetime
+    payer: str
 
 
 @dataclass
 class Account:
-    paid: dict[str, Decimal] = field(default_factory=dict)
+    paid: dict[tuple, Decimal] = field(default_factory=dict)
     credit: Decimal = ZERO
+    applied: list[Applied] = field(default_factory=list)
 
     def balance(self, due: Due) -> Decimal:
-        return due.amount - self.paid.get(due.number, ZERO)
+        return due.amount - self.paid.get(due.key, ZERO)
+
+    def paid_on(self, number: str) -> Decimal:
+        return sum((v for k, v in self.paid.items() if k[0] == number), ZERO)
+
+    def pay(self, due: Due, amount: Decimal, at: datetime, payer: str) -> None:
+        self.paid[due.key] = self.paid.get(due.key, ZERO) + amount
+        self.applied.append(Applied(due, amount, at, payer))
 
 
 def allocate(dues: list[Due], settlements: list[Settlement]) -> Account:
     account = Account()
-    settlements = without_bounced(settlements)
-    by_number = {d.number: d for d in dues}
-    timeline = [(start_of_day(d.issued_on), 0, d.number, d) for d in dues]
-    timeline += [(s.at, 1, s.key, s) for s in settlements]
+    timeline = [(d.owed_from, 0, d.number, d) for d in dues]
+    timeline += [(s.at, 1, s.key, s) for s in without_bounced(settlements)]
     for _, _, _, item in sorted(timeline, key=lambda row: row[:3]):
         if isinstance(item, Due):
-            _settle(account, [item], account.credit, from_credit=True)
+            if item.payer == CLIENT:
+                account.credit = _settle(account, [item], account.credit, item.owed_from, CLIENT)
         elif item.failed:
-            _reverse(account, item)
+            _reverse(account, item, dues)
         else:
-            _pay(account, item, by_number, dues)
+            _pay(account, item, dues)
     return account
 
 
-def _pay(account: Account, payment: Settlement, by_number: dict[str, Due], dues: list[Due]) -> None:
-    left = payment.amount
-    named = by_number.get(payment.invoice or "")
-    if named is not None:
-        left = _settle(account, [named], left)
-    issued = [d for d in dues if start_of_day(d.issued_on) <= payment.at]
-    account.credit += _settle(account, sorted(issued, key=lambda d: (d.issued_on, d.number)), left)
+def _pay(account: Account, payment: Settlement, dues: list[Due]) -> None:
+    owed = sorted((d for d in dues if d.payer == payment.payer and d.owed_from <= payment.at),
+                  key=lambda d: (d.owed_from, d.number))
+    named = [d for d in owed if d.number == payment.invoice]
+    left = _settle(account, named, payment.amount, payment.at, payment.payer)
+    left = _settle(account, owed, left, payment.at, payment.payer)
+    if payment.payer == CLIENT:
+        account.credit += left
 
 
-def _settle(account: Account, dues: list[Due], amount: Decimal, from_credit: bool = False) -> Decimal:
+def _settle(account: Account, dues: list[Due], amount: Decimal, at: datetime, payer: str) -> Decimal:
     """Pays the dues in order from `amount`; returns what is left."""
     for due in dues:
         part = min(amount, account.balance(due))
         if part > 0:
-            account.paid[due.number] = account.paid.get(due.number, ZERO) + part
+            account.pay(due, part, at, payer)
             amount -= part
-            if from_credit:
-                account.credit -= part
     return amount
 
 
@@ -90,7 +123,11 @@ def without_bounced(settlements: list[Settlement]) -> list[Settlement]:
     return kept
 
 
-def _reverse(account: Account, failure: Settlement) -> None:
+def _reverse(account: Account, failure: Settlement, dues: list[Due]) -> None:
     """A bounce whose payment was never recorded re-opens what its invoice had received."""
-    paid = account.paid.get(failure.invoice or "", ZERO)
-    account.paid[failure.invoice or ""] = paid - min(paid, failure.amount)
+    left = failure.amount
+    for due in (d for d in dues if d.number == failure.invoice and d.payer == CLIENT):
+        back = min(left, account.paid.get(due.key, ZERO))
+        account.paid[due.key] = account.paid.get(due.key, ZERO) - back
+        account.applied.append(Applied(due, -back, failure.at, CLIENT))
+        left -= back

@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.base import BillingAggregate
-from domain.errors import StarterPackAlreadyOrdered, WrongProvider
+from domain.errors import MakeUpNotOwed, StarterPackAlreadyOrdered, WrongProvider
 from domain.ids import aggregate_id
 
 
@@ -29,6 +29,20 @@ class Client(BillingAggregate):
         def apply(self, client: Client) -> None:
             client.subscription_ids.append(self.subscription_id)
 
+    class MakeUpOwed(BillingAggregate.Event):
+        session_id: str
+        minutes: int
+
+        def apply(self, client: Client) -> None:
+            client.makeup_minutes += self.minutes
+
+    class MakeUpGiven(BillingAggregate.Event):
+        session_id: str
+        minutes: int
+
+        def apply(self, client: Client) -> None:
+            client.makeup_minutes -= self.minutes
+
     def __init__(self, client_id: str, provider: str, name: str, details: dict, at: datetime):
         self.client_id = client_id
         self.provider = provider
@@ -37,6 +51,7 @@ class Client(BillingAggregate):
         self.registered_at = at
         self.pack_id: str | None = None
         self.subscription_ids: list[str] = []
+        self.makeup_minutes = 0
 
     @staticmethod
     def id_for(client_id: str) -> UUID:
@@ -71,3 +86,17 @@ class Client(BillingAggregate):
     def attach_subscription(self, subscription_id: str, at: datetime, recorded_at: datetime) -> None:
         self.check_provider("btbconnect", "a subscription")
         self.record(self.SubscriptionAttached, at, recorded_at, subscription_id=subscription_id)
+
+    def settle_makeup(
+        self, session_id: str, owed: int, given: int, at: datetime, recorded_at: datetime,
+    ) -> None:
+        """CGV art. 6: a late provider owes the minutes lost; make-up time given draws on them."""
+        if owed:
+            self.record(self.MakeUpOwed, at, recorded_at, session_id=session_id, minutes=owed)
+        if given > self.makeup_minutes:
+            raise MakeUpNotOwed(
+                f"client {self.client_id!r} is owed {self.makeup_minutes} minutes of make-up time, "
+                f"not {given} (CGV art. 6)"
+            )
+        if given:
+            self.record(self.MakeUpGiven, at, recorded_at, session_id=session_id, minutes=given)

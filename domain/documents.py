@@ -22,6 +22,8 @@ class Line:
     mention: str | None
     article: str
     sources: tuple[str, ...] = ()
+    eligible: bool = False
+    hours: Decimal = ZERO
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -76,6 +78,7 @@ class Draft:
     lines: tuple[Line, ...]
     notes: tuple[str, ...] = field(default=())
     payment_days: int = 0
+    details: dict = field(default_factory=dict)
 
     @property
     def total_ht(self) -> Decimal:

@@ -59,3 +59,15 @@ class PaymentError(BillingError):
 
 class MinorClient(BillingError):
     """CGV art. 1, 14: L'Étincelle's clients are adults."""
+
+
+class SessionStateError(BillingError):
+    """The tutoring session is in a state where this fact cannot happen."""
+
+
+class UrssafStateError(BillingError):
+    """The client's URSSAF avance immédiate account cannot take this fact."""
+
+
+class MakeUpNotOwed(BillingError):
+    """More make-up time given than the provider's lateness owes."""

@@ -26,10 +26,11 @@ class IssuedDocument(BillingAggregate):
         terms: str
         lines: list
         notes: list
+        details: dict
 
     def __init__(
         self, key: str, number: str, kind: str, provider: str, client_id: str, issued_on: date,
-        due_on: date, terms: str, lines: list, notes: list, at: datetime,
+        due_on: date, terms: str, lines: list, notes: list, details: dict, at: datetime,
     ):
         self.key = key
         self.number = number
@@ -41,6 +42,7 @@ class IssuedDocument(BillingAggregate):
         self.terms = terms
         self.lines = [Line.from_dict(line) for line in lines]
         self.notes = list(notes)
+        self.details = details
         self.recorded_at = at
 
     @staticmethod
@@ -50,7 +52,7 @@ class IssuedDocument(BillingAggregate):
     @property
     def draft(self) -> Draft:
         return Draft(self.key, self.kind, self.provider, self.client_id, self.due_on, self.terms,
-                     tuple(self.lines), tuple(self.notes))
+                     tuple(self.lines), tuple(self.notes), details=self.details)
 
 
 class DocumentSequence(BillingAggregate):
@@ -111,5 +113,6 @@ def _issued(draft: Draft, number: str, issued_on: date, at: datetime, recorded_a
         key=draft.key, number=number, kind=draft.kind, provider=draft.provider,
         client_id=draft.client_id, issued_on=issued_on,
         due_on=issued_on + timedelta(days=draft.payment_days), terms=draft.terms,
-        lines=[line.as_dict() for line in draft.lines], notes=list(draft.notes), at=at,
+        lines=[line.as_dict() for line in draft.lines], notes=list(draft.notes), details=draft.details,
+        at=at,
     )

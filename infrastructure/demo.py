@@ -8,20 +8,17 @@ issues nothing. A refused demo fact is a bug in the demo; it is reported and the
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from application.advance import AdvanceReport, AdvanceService
-from application.app import BillingApp
-from application.ingest import IngestReport, IngestService
-from domain.calendar import month_end
+from application.advance import AdvanceReport
+from application.ingest import IngestReport
+from domain.calendar import end_of_day, month_end
 from domain.money import fmt
 from infrastructure.cli.output import invoices_table, print_json, table
-from infrastructure.clock import system_clock
+from infrastructure.cli.wiring import Services
 from infrastructure.demo_history import FIRST_DAY, LAST_DAY, demo_clients, demo_lines
-from infrastructure.terms_files import load_catalog
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
 
@@ -35,16 +32,15 @@ def month_ends(first: date = FIRST_DAY, last: date = LAST_DAY) -> list[date]:
     return ends
 
 
-def run_demo(app: BillingApp, output_format: str, clock: Callable = system_clock) -> int:
-    catalog = load_catalog()
-    ingested = IngestService(app, catalog, clock).ingest_lines(demo_lines())
+def run_demo(services: Services, output_format: str) -> int:
+    ingested = services.ingest.ingest_lines(demo_lines())
     if ingested.refused:
         for refusal in ingested.refused:
             print(f"demo fact refused {refusal['key']}: {refusal['error']}", file=sys.stderr)
         return 1
-    advancer = AdvanceService(app, catalog, clock)
+    advancer = services.advance
     advanced = [advancer.advance(day) for day in month_ends()]
-    rows = demo_invoices(app)
+    rows = demo_invoices(services)
     if output_format == "json":
         print_json({"ingest": ingested.as_dict(), "advanced": [a.as_dict() for a in advanced], "invoices": rows})
     else:
@@ -52,10 +48,11 @@ def run_demo(app: BillingApp, output_format: str, clock: Callable = system_clock
     return 0
 
 
-def demo_invoices(app: BillingApp) -> list[dict[str, Any]]:
+def demo_invoices(services: Services) -> list[dict[str, Any]]:
     """The demo clients' documents (the store may hold other clients too)."""
     clients = demo_clients()
-    rows = invoice_rows(read_ledger(app), InvoiceFilter(provider="btbconnect"))
+    rows = invoice_rows(read_ledger(services.app), services.catalog, InvoiceFilter(provider="btbconnect"),
+                        end_of_day(LAST_DAY))
     return [row for row in rows if row["client_id"] in clients]
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from domain.allocation import Account, Due, Settlement, allocate
+from domain.allocation import Account
 from domain.documents import Line
 from domain.issuing import IssuedDocument
 from domain.money import fmt
-from domain.records import Payment
+from domain.terms_catalog import TermsCatalog
+from projections.accounts import client_accounts
 from projections.ledger import Ledger
 
 
@@ -31,30 +31,16 @@ class InvoiceFilter:
         )
 
 
-def accounts(ledger: Ledger) -> dict[str, Account]:
-    """Each client's payments applied to its documents."""
-    dues: dict[str, list[Due]] = defaultdict(list)
-    for doc in ledger.documents():
-        dues[doc.client_id].append(Due(doc.number, doc.issued_on, doc.draft.total_ttc))
-    settlements: dict[str, list[Settlement]] = defaultdict(list)
-    for p in ledger.of_type(Payment):
-        settlements[p.client_id].append(settlement(p))
-    clients = set(dues) | set(settlements)
-    return {c: allocate(dues.get(c, []), settlements.get(c, [])) for c in clients}
-
-
-def settlement(payment: Payment) -> Settlement:
-    return Settlement(payment.key, payment.at, payment.amount, payment.invoice, payment.kind == "failed")
-
-
-def invoice_rows(ledger: Ledger, keep: InvoiceFilter) -> list[dict[str, Any]]:
-    books = accounts(ledger)
+def invoice_rows(
+    ledger: Ledger, catalog: TermsCatalog, keep: InvoiceFilter, as_of: datetime,
+) -> list[dict[str, Any]]:
+    books = client_accounts(ledger, catalog, as_of)
     return [document_json(doc, books.get(doc.client_id, Account())) for doc in ledger.documents() if keep.keeps(doc)]
 
 
 def document_json(doc: IssuedDocument, account: Account) -> dict[str, Any]:
     draft = doc.draft
-    paid = account.paid.get(doc.number)
+    paid = account.paid_on(doc.number)
     return {
         "number": doc.number,
         "kind": doc.kind,
@@ -68,10 +54,17 @@ def document_json(doc: IssuedDocument, account: Account) -> dict[str, Any]:
         "total_ht": fmt(draft.total_ht),
         "total_vat": fmt(draft.total_vat),
         "total_ttc": fmt(draft.total_ttc),
-        "paid": fmt(paid) if paid is not None else "0.00",
-        "balance": fmt(draft.total_ttc - (paid or 0)),
+        "paid": fmt(paid),
+        "balance": fmt(draft.total_ttc - paid),
         "notes": list(doc.notes),
+        **({"avance_immediate": avance_json(doc.details["avance_immediate"])}
+           if doc.details.get("avance_immediate") else {}),
     }
+
+
+def avance_json(info: dict) -> dict[str, str]:
+    return {"amount": fmt(info["amount"]), "urssaf_share": fmt(info["urssaf_share"]),
+            "client_share": fmt(info["client_share"]), "hours": str(info["hours"])}
 
 
 def line_json(line: Line) -> dict[str, Any]:
@@ -87,4 +80,5 @@ def line_json(line: Line) -> dict[str, Any]:
         "mention": line.mention,
         "article": line.article,
         "sources": list(line.sources),
+        "sap_eligible": line.eligible,
     }

@@ -6,7 +6,6 @@ facts recorded up to that moment (recorded time is the event's timestamp).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -18,10 +17,13 @@ from eventsourcing.domain import Aggregate
 from domain.appointments import Appointment
 from domain.btb_billing import BtbBook
 from domain.clients import Client
+from domain.ets_billing import EtsBook
 from domain.issuing import IssuedDocument
 from domain.records import Payment
+from domain.sessions import TutoringSession
 from domain.starter_packs import StarterPack
 from domain.subscriptions import Subscription
+from domain.urssaf_account import UrssafAccount
 
 PAGE = 1000
 
@@ -49,6 +51,17 @@ class Ledger:
 
     def payments(self) -> list[Payment]:
         return list(self.of_type(Payment))
+
+    def document(self, number: str) -> IssuedDocument | None:
+        return self.aggregates.get(IssuedDocument.id_for(number))
+
+    def ets_books(self) -> dict[str, EtsBook]:
+        books = {c.client_id: EtsBook(c) for c in self.clients("etincelle")}
+        for session in self.of_type(TutoringSession):
+            books[session.client_id].sessions.append(session)
+        for account in self.of_type(UrssafAccount):
+            books[account.client_id].account = account
+        return books
 
     def btb_books(self) -> dict[str, BtbBook]:
         books = {c.client_id: BtbBook(c) for c in self.clients("btbconnect")}
@@ -79,9 +92,3 @@ def follow(app: Application, ledger: Ledger, known_at: datetime | None = None) -
         if len(page) < PAGE:
             return
 
-
-def group_by_client(items: list[Any]) -> dict[str, list[Any]]:
-    grouped: dict[str, list[Any]] = defaultdict(list)
-    for item in items:
-        grouped[item.client_id].append(item)
-    return grouped

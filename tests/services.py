@@ -9,18 +9,23 @@ from typing import Any
 from application.advance import AdvanceService
 from application.ingest import IngestReport, IngestService
 from infrastructure.store import open_app
+from infrastructure.urssaf_simulator import UrssafSimulator
+from infrastructure.vault import Vault
+from projections.attestations import attestations
 from infrastructure.terms_files import load_catalog
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
 
 RECORDED_AT = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+FAR_FUTURE = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 class Engine:
     def __init__(self, url: str):
         self.app = open_app(url)
+        self.vault = Vault(url)
         self.catalog = load_catalog()
-        self.ingest_service = IngestService(self.app, self.catalog, lambda: RECORDED_AT)
+        self.ingest_service = IngestService(self.app, self.catalog, lambda: RECORDED_AT, self.vault)
 
     def ingest(self, *facts: dict) -> IngestReport:
         return self.ingest_service.ingest_lines([json.dumps(f) for f in facts])
@@ -31,10 +36,14 @@ class Engine:
         return report.refused[0]["error"]
 
     def advance(self, to: date) -> list[str]:
-        return AdvanceService(self.app, self.catalog, lambda: RECORDED_AT).advance(to).issued
+        return AdvanceService(self.ingest_service, lambda: RECORDED_AT, UrssafSimulator).advance(to).issued
 
     def invoices(self, **filters: Any) -> list[dict]:
-        return invoice_rows(read_ledger(self.app), InvoiceFilter(**filters))
+        return invoice_rows(read_ledger(self.app), self.catalog, InvoiceFilter(**filters), FAR_FUTURE)
+
+    def attestations(self, year: int) -> dict[str, dict]:
+        return {a.client_id: a.as_dict() for a in attestations(read_ledger(self.app), self.catalog, year)}
 
     def close(self) -> None:
+        self.vault.close()
         self.app.close()

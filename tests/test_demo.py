@@ -104,14 +104,11 @@ def test_history_is_stable_and_within_the_demo_months():
 
 def test_a_refused_demo_fact_fails_the_demo(tmp_path, monkeypatch, capsys):
     from infrastructure import demo
-    from infrastructure.store import open_app
+    from infrastructure.cli.wiring import services
 
     bad = json.dumps({"key": "demo-bad", "type": "appointment.honoured", "at": "2026-05-04T10:00:00+02:00",
                       "appointment_id": "demo-nowhere"})
     monkeypatch.setattr(demo, "demo_lines", lambda: [bad])
-    app = open_app("sqlite:///" + str(tmp_path / "billing.db"))
-    try:
-        assert demo.run_demo(app, "json") == 1
-    finally:
-        app.close()
+    with services("sqlite:///" + str(tmp_path / "billing.db")) as s:
+        assert demo.run_demo(s, "json") == 1
     assert "demo fact refused demo-bad" in capsys.readouterr().err

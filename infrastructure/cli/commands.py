@@ -4,35 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import contextmanager
-from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
-from application.advance import AdvanceService
-from application.app import BillingApp
-from application.ingest import IngestService
+from domain.calendar import end_of_day, paris_date
 from domain.errors import InvalidFact
 from infrastructure.cli.output import invoices_table, print_json, table
+from infrastructure.cli.wiring import services
 from infrastructure.clock import system_clock
-from infrastructure.store import database_url, open_app
+from infrastructure.demo import run_demo
 from infrastructure.terms_files import load_catalog
+from projections.attestations import attestations as attestation_rows
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
 
 
-@contextmanager
-def store(args: argparse.Namespace) -> Iterator[BillingApp]:
-    app = open_app(database_url(args.db))
-    try:
-        yield app
-    finally:
-        app.close()
-
-
 def ingest(args: argparse.Namespace) -> int:
     lines = sys.stdin if args.file == "-" else read_lines(args.file)
-    with store(args) as app:
-        report = IngestService(app, load_catalog(), system_clock).ingest_lines(lines)
+    with services(args.db) as s:
+        report = s.ingest.ingest_lines(lines)
     if args.format == "json":
         print_json(report.as_dict())
     else:
@@ -50,8 +40,8 @@ def read_lines(path: str) -> list[str]:
 
 
 def advance(args: argparse.Namespace) -> int:
-    with store(args) as app:
-        report = AdvanceService(app, load_catalog(), system_clock).advance(args.to)
+    with services(args.db) as s:
+        report = s.advance.advance(args.to)
     if args.format == "json":
         print_json(report.as_dict())
     else:
@@ -62,10 +52,27 @@ def advance(args: argparse.Namespace) -> int:
 
 def invoices(args: argparse.Namespace) -> int:
     keep = InvoiceFilter(args.provider, args.client, args.from_date, args.to_date)
-    with store(args) as app:
-        rows = invoice_rows(read_ledger(app), keep)
+    with services(args.db) as s:
+        rows = invoice_rows(read_ledger(s.app), s.catalog, keep, end_of_day(args.as_of or today()))
     print_json(rows) if args.format == "json" else print(invoices_table(rows))
     return 0
+
+
+def attestations(args: argparse.Namespace) -> int:
+    with services(args.db) as s:
+        rows = [a.as_dict() for a in attestation_rows(read_ledger(s.app), s.catalog, args.year, args.client)]
+    if args.format == "json":
+        print_json([{k: r[k] for k in ("client_id", "year", "eligible_paid", "avance_immediate", "hours")}
+                    | {"name": r["name"]} for r in rows])
+    else:
+        print(table(["client", "name", "year", "eligible paid", "of which avance immédiate", "hours"],
+                    [[r["client_id"], r["name"], str(r["year"]), r["eligible_paid"], r["avance_immediate"],
+                      f"{r['hours']:.2f}"] for r in rows], {3, 4, 5}))
+    return 0
+
+
+def today() -> date:
+    return paris_date(system_clock())
 
 
 def terms_list(args: argparse.Namespace) -> int:
@@ -98,7 +105,5 @@ def flatten(data: object, prefix: str = "") -> list[str]:
 
 
 def demo(args: argparse.Namespace) -> int:
-    from infrastructure.demo import run_demo
-
-    with store(args) as app:
-        return run_demo(app, args.format)
+    with services(args.db) as s:
+        return run_demo(s, args.format)

@@ -41,7 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--client", metavar="ID")
     p.add_argument("--from", dest="from_date", type=iso_date, metavar="DATE")
     p.add_argument("--to", dest="to_date", type=iso_date, metavar="DATE")
+    p.add_argument("--as-of", dest="as_of", type=iso_date, metavar="DATE",
+                   help="payments known up to the end of DATE (default: today)")
     p.set_defaults(run=commands.invoices)
+    p = common(sub.add_parser("attestations", help="annual tax attestations of L'Étincelle's clients"))
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--client", metavar="ID")
+    p.set_defaults(run=commands.attestations)
     terms = sub.add_parser("terms", help="terms versions").add_subparsers(dest="terms_command", required=True)
     common(terms.add_parser("list", help="the known terms versions")).set_defaults(run=commands.terms_list)
     p = common(terms.add_parser("show", help="every parameter of one version"))

@@ -1,0 +1,58 @@
+"""Builds the application services a command needs, on the store its --db names."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.advance import AdvanceService
+from application.app import BillingApp
+from application.ingest import IngestService
+from application.urssaf_port import UrssafGateway
+from domain.terms_catalog import TermsCatalog
+from infrastructure.clock import system_clock
+from infrastructure.store import database_url, open_app
+from infrastructure.terms_files import load_catalog
+from infrastructure.urssaf_http import UrssafHttpGateway
+from infrastructure.urssaf_simulator import UrssafSimulator
+from infrastructure.vault import Vault
+
+
+def gateway_for(now: datetime) -> UrssafGateway:
+    """The real URSSAF API when BILLING_URSSAF_URL is set; the deemed-timeline simulator else."""
+    url = os.environ.get("BILLING_URSSAF_URL")
+    if url:
+        return UrssafHttpGateway(url, token=os.environ.get("BILLING_URSSAF_TOKEN"))
+    return UrssafSimulator(now)
+
+
+@dataclass
+class Services:
+    app: BillingApp
+    vault: Vault
+    catalog: TermsCatalog
+
+    @property
+    def ingest(self) -> IngestService:
+        return IngestService(self.app, self.catalog, system_clock, self.vault)
+
+    @property
+    def advance(self) -> AdvanceService:
+        return AdvanceService(self.ingest, system_clock, gateway_for)
+
+
+@contextmanager
+def services(db: str | None) -> Iterator[Services]:
+    url = database_url(db)
+    app = open_app(url)
+    vault = None
+    try:
+        vault = Vault(url)
+        yield Services(app, vault, load_catalog())
+    finally:
+        if vault is not None:
+            vault.close()
+        app.close()

@@ -1,0 +1,44 @@
+"""Each client's account: what its documents made owed, by whom, and the payments applied,
+as of a business moment (URSSAF's deemed payouts included once due)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from domain.allocation import Account, Due, Settlement, allocate
+from domain.dues import document_dues
+from domain.issuing import IssuedDocument
+from domain.records import Payment
+from domain.sessions import TutoringSession
+from domain.terms import EtincelleTerms
+from domain.terms_catalog import TermsCatalog
+from domain.urssaf_requests import RequestTimeline, UrssafRequest, request_timeline
+from projections.ledger import Ledger
+
+
+def timeline_of(ledger: Ledger, catalog: TermsCatalog, doc: IssuedDocument) -> RequestTimeline | None:
+    info = doc.details.get("avance_immediate")
+    if not info:
+        return None
+    terms = catalog.get(doc.terms)
+    assert isinstance(terms, EtincelleTerms)
+    sessions = [ledger.aggregates[TutoringSession.id_for(source.split(":", 1)[1])]
+                for line in doc.lines if line.eligible for source in line.sources]
+    answer = ledger.aggregates.get(UrssafRequest.id_for(doc.number))
+    return request_timeline(doc.number, info, doc.issued_on, sessions, answer, terms)
+
+
+def client_accounts(ledger: Ledger, catalog: TermsCatalog, as_of: datetime) -> dict[str, Account]:
+    dues: dict[str, list[Due]] = defaultdict(list)
+    settlements: dict[str, list[Settlement]] = defaultdict(list)
+    for doc in ledger.documents():
+        owed, paid = document_dues(doc, timeline_of(ledger, catalog, doc), as_of)
+        dues[doc.client_id] += owed
+        settlements[doc.client_id] += paid
+    for p in ledger.of_type(Payment):
+        if p.at <= as_of:
+            settlements[p.client_id].append(
+                Settlement(p.key, p.at, p.amount, p.invoice, p.kind == "failed"))
+    clients = set(dues) | set(settlements)
+    return {c: allocate(dues.get(c, []), settlements.get(c, [])) for c in clients}

@@ -1,0 +1,55 @@
+"""Annual tax attestations (CGV art. 8 bis 8.4): per client and calendar year, the eligible sums
+settled in the year whoever paid them, the part URSSAF advanced, and the eligible hours behind
+them. A part-paid invoice counts its eligible share in proportion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain.allocation import Account
+from domain.calendar import end_of_day, paris_date
+from domain.money import ZERO, fmt, to_cents
+from domain.terms_catalog import TermsCatalog
+from projections.accounts import client_accounts
+from projections.ledger import Ledger
+
+
+@dataclass
+class Attestation:
+    client_id: str
+    name: str
+    year: int
+    eligible_paid: Decimal = ZERO
+    avance_immediate: Decimal = ZERO
+    hours: Decimal = ZERO
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"client_id": self.client_id, "name": self.name, "year": self.year,
+                "eligible_paid": fmt(self.eligible_paid), "avance_immediate": fmt(self.avance_immediate),
+                "hours": float(self.hours.quantize(Decimal("0.01")))}
+
+
+def attestations(ledger: Ledger, catalog: TermsCatalog, year: int, client_id: str | None = None) -> list[Attestation]:
+    accounts = client_accounts(ledger, catalog, end_of_day(date(year, 12, 31)))
+    result = []
+    for client in sorted(ledger.clients("etincelle"), key=lambda c: c.client_id):
+        if client_id in (None, client.client_id):
+            result.append(attest(Attestation(client.client_id, client.name, year), accounts.get(client.client_id)))
+    return result
+
+
+def attest(attestation: Attestation, account: Account | None) -> Attestation:
+    for applied in account.applied if account else []:
+        due = applied.due
+        if paris_date(applied.at).year != attestation.year or not due.eligible:
+            continue
+        share = applied.amount / due.amount
+        attestation.eligible_paid += due.eligible * share
+        attestation.avance_immediate += due.credit * share
+        attestation.hours += due.hours * share
+    attestation.eligible_paid = to_cents(attestation.eligible_paid)
+    attestation.avance_immediate = to_cents(attestation.avance_immediate)
+    return attestation

@@ -1,0 +1,320 @@
+"""A stub of URSSAF's "API Tiers de Prestation" for tests, on 127.0.0.1 (free port).
+
+    with UrssafStub(token="secret") as stub:
+        gateway = UrssafHttpGateway(stub.url, token="secret")
+        ...
+        stub.received          # parsed JSON bodies (floats as Decimal), in arrival order
+        stub.calls             # the same with path, headers and HTTP status answered
+
+It checks each payment request (required fields, unite, amounts, one calendar month) and
+answers an ``errors`` element for a bad one; ids are ``DP-0001``, ``DP-0002``...; statuses
+default to 10 and are set with ``set_status``. ``fail_next`` / ``answer_next`` make the
+next calls fail or answer a given raw body; ``delay_next`` makes them slow.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from application.urssaf_port import STATUS_LABELS
+
+SUBMIT_PATH = "/demandePaiement"
+SEARCH_PATH = "/demandePaiement/rechercher"
+MAX_SEARCH_IDS = 10
+REQUEST_FIELDS = (
+    "idTiersFacturation",
+    "idClient",
+    "numFactureTiers",
+    "dateFacture",
+    "dateDebutEmploi",
+    "dateFinEmploi",
+    "mntAcompte",
+    "mntFactureTTC",
+    "mntFactureHT",
+    "inputPrestations",
+)
+LINE_FIELDS = (
+    "codeActivite",
+    "codeNature",
+    "quantite",
+    "unite",
+    "mntUnitaireTTC",
+    "mntPrestationTTC",
+    "mntPrestationHT",
+    "mntPrestationTVA",
+    "complement1",
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP call the stub received, and the status it answered."""
+
+    path: str
+    headers: dict[str, str]
+    body: Any
+    status: int
+
+
+@dataclass
+class _Canned:
+    """An answer to give instead of the normal one."""
+
+    status: int
+    body: bytes
+    delay: float = 0.0
+
+
+@dataclass
+class _Known:
+    """A payment request the stub accepted."""
+
+    invoice_number: str
+    code: int = 10
+    changed_at: str | None = None
+
+
+@dataclass
+class _State:
+    token: str | None
+    calls: list[Call] = field(default_factory=list)
+    canned: list[_Canned] = field(default_factory=list)
+    known: dict[str, _Known] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class UrssafStub:
+    """Context manager: starts the server on enter, stops it on exit."""
+
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token
+        self._state = _State(token)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> UrssafStub:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.state = self._state  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._server is not None and self._thread is not None
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "use the stub as a context manager"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._state.lock:
+            return list(self._state.calls)
+
+    @property
+    def received(self) -> list[Any]:
+        return [call.body for call in self.calls]
+
+    def set_status(self, request_id: str, code: int, changed_at: str | None = None) -> None:
+        with self._state.lock:
+            known = self._state.known[request_id]
+            known.code = code
+            known.changed_at = changed_at
+
+    def fail_next(self, http_status: int = 503, times: int = 1) -> None:
+        body = json.dumps({"code": "ERR_SERVICE", "message": "indisponible"}).encode()
+        self.answer_next(http_status, body, times)
+
+    def answer_next(self, http_status: int, body: bytes, times: int = 1) -> None:
+        """The next ``times`` calls get this raw answer (garbage, wrong shapes, 4xx...)."""
+        with self._state.lock:
+            self._state.canned.extend(_Canned(http_status, body) for _ in range(times))
+
+    def delay_next(self, seconds: float) -> None:
+        """The next call answers normally, but only after ``seconds``."""
+        with self._state.lock:
+            self._state.canned.append(_Canned(0, b"", seconds))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ThreadingHTTPServer
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        state: _State = self.server.state  # type: ignore[attr-defined]
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = _parse(raw)
+        status, answer = _answer(state, self.path, dict(self.headers), body)
+        with state.lock:
+            state.calls.append(Call(self.path, dict(self.headers), body, status))
+        self._send(status, answer)
+
+    def _send(self, status: int, body: bytes) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (timeout tests)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass  # keep test output quiet
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except ValueError:
+        return None
+
+
+def _answer(state: _State, path: str, headers: dict[str, str], body: Any) -> tuple[int, bytes]:
+    canned = _take_canned(state)
+    if canned is not None and canned.delay:
+        time.sleep(canned.delay)
+    elif canned is not None:
+        return canned.status, canned.body
+    refusal = _refuse_call(state, path, headers, body)
+    if refusal is not None:
+        return refusal
+    if path == SUBMIT_PATH:
+        return 200, _dumps([_submit_one(state, element) for element in body])
+    return 200, _dumps({"infoDemandePaiements": _search(state, body["idDemandePaiements"])})
+
+
+def _take_canned(state: _State) -> _Canned | None:
+    with state.lock:
+        return state.canned.pop(0) if state.canned else None
+
+
+def _refuse_call(
+    state: _State, path: str, headers: dict[str, str], body: Any
+) -> tuple[int, bytes] | None:
+    """An HTTP error for the whole call, or None when the call is acceptable."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if state.token is not None and lowered.get("authorization") != f"Bearer {state.token}":
+        return 401, _error("ERR_AUTH", "jeton absent ou invalide")
+    if path not in (SUBMIT_PATH, SEARCH_PATH):
+        return 404, _error("ERR_RESSOURCE", "ressource inconnue")
+    if not lowered.get("content-type", "").startswith("application/json"):
+        return 415, _error("ERR_FORMAT", "Content-Type attendu: application/json")
+    if path == SUBMIT_PATH and not isinstance(body, list):
+        return 400, _error("ERR_FORMAT", "un tableau de demandes est attendu")
+    if path == SEARCH_PATH and not _is_search(body):
+        return 400, _error("ERR_FORMAT", f"1 à {MAX_SEARCH_IDS} idDemandePaiements attendus")
+    return None
+
+
+def _is_search(body: Any) -> bool:
+    ids = body.get("idDemandePaiements") if isinstance(body, dict) else None
+    return isinstance(ids, list) and 0 < len(ids) <= MAX_SEARCH_IDS
+
+
+def _submit_one(state: _State, element: Any) -> dict[str, Any]:
+    invoice = element.get("numFactureTiers") if isinstance(element, dict) else None
+    errors = _request_errors(element)
+    with state.lock:
+        if not errors and any(k.invoice_number == invoice for k in state.known.values()):
+            errors = [_element_error("ERR_DOUBLON", "facture déjà transmise")]
+        if errors:
+            return {"numFactureTiers": invoice, "errors": errors}
+        request_id = f"DP-{len(state.known) + 1:04d}"
+        state.known[request_id] = _Known(invoice)
+    return {"idDemandePaiement": request_id, "numFactureTiers": invoice}
+
+
+def _request_errors(element: Any) -> list[dict[str, str]]:
+    if not isinstance(element, dict):
+        return [_element_error("ERR_FORMAT", "la demande n'est pas un objet")]
+    missing = [name for name in REQUEST_FIELDS if name not in element]
+    if missing:
+        return [_element_error("ERR_CHAMP", f"champs manquants: {', '.join(missing)}")]
+    lines = element["inputPrestations"]
+    if not isinstance(lines, list) or not lines:
+        return [_element_error("ERR_PRESTATION", "au moins une prestation est attendue")]
+    return _line_errors(lines) or _amount_errors(element) or _period_errors(element)
+
+
+def _line_errors(lines: list[Any]) -> list[dict[str, str]]:
+    for line in lines:
+        if not isinstance(line, dict) or any(name not in line for name in LINE_FIELDS):
+            return [_element_error("ERR_CHAMP", "prestation incomplète")]
+        if line["unite"] != "HEURE":
+            return [_element_error("ERR_UNITE", f"unité inconnue: {line['unite']}")]
+    return []
+
+
+def _amount_errors(element: dict[str, Any]) -> list[dict[str, str]]:
+    lines = element["inputPrestations"]
+    amounts = [element["mntFactureTTC"], element["mntFactureHT"]]
+    amounts += [line[name] for line in lines for name in ("mntPrestationTTC", "mntUnitaireTTC")]
+    if not all(_is_money(amount) for amount in amounts):
+        return [_element_error("ERR_MONTANT", "montant invalide (2 décimales au plus)")]
+    total = sum((Decimal(line["mntPrestationTTC"]) for line in lines), Decimal(0))
+    if total != element["mntFactureTTC"] or element["mntFactureHT"] != element["mntFactureTTC"]:
+        return [_element_error("ERR_MONTANT", "somme des prestations différente du total")]
+    return []
+
+
+def _is_money(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return False
+    exponent = Decimal(value).as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -2 and value >= 0
+
+
+def _period_errors(element: dict[str, Any]) -> list[dict[str, str]]:
+    try:
+        start = datetime.fromisoformat(element["dateDebutEmploi"])
+        end = datetime.fromisoformat(element["dateFinEmploi"])
+    except (TypeError, ValueError):
+        return [_element_error("ERR_PERIODE", "dates d'emploi illisibles")]
+    if (start.year, start.month) != (end.year, end.month) or start > end:
+        return [_element_error("ERR_PERIODE", "la période doit tenir dans un mois civil")]
+    return []
+
+
+def _search(state: _State, request_ids: list[Any]) -> list[dict[str, Any]]:
+    with state.lock:
+        known = state.known
+        found = [(r, known[r]) for r in request_ids if isinstance(r, str) and r in known]
+    return [_info(request_id, known) for request_id, known in found]
+
+
+def _info(request_id: str, known: _Known) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "idDemandePaiement": request_id,
+        "numFactureTiers": known.invoice_number,
+        "statut": {"code": str(known.code), "libelle": STATUS_LABELS.get(known.code, "")},
+    }
+    if known.changed_at is not None:
+        info["dateModification"] = known.changed_at
+    return info
+
+
+def _element_error(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message, "description": message}
+
+
+def _error(code: str, message: str) -> bytes:
+    return _dumps({"code": code, "message": message})
+
+
+def _dumps(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
