@@ -11,7 +11,7 @@ from domain.documents import Line
 from domain.issuing import IssuedDocument
 from domain.money import fmt
 from domain.terms_catalog import TermsCatalog
-from projections.accounts import client_accounts
+from projections.accounts import client_accounts, timeline_of
 from projections.ledger import Ledger
 
 
@@ -35,7 +35,15 @@ def invoice_rows(
     ledger: Ledger, catalog: TermsCatalog, keep: InvoiceFilter, as_of: datetime,
 ) -> list[dict[str, Any]]:
     books = client_accounts(ledger, catalog, as_of)
-    return [document_json(doc, books.get(doc.client_id, Account())) for doc in ledger.documents() if keep.keeps(doc)]
+    rows = []
+    for doc in ledger.documents():
+        if keep.keeps(doc):
+            row = document_json(doc, books.get(doc.client_id, Account()))
+            timeline = timeline_of(ledger, catalog, doc)
+            if timeline is not None:
+                row["avance_immediate"]["status"] = timeline.status(as_of)
+            rows.append(row)
+    return rows
 
 
 def document_json(doc: IssuedDocument, account: Account) -> dict[str, Any]:
