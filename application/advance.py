@@ -17,7 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from application.ingest import IngestService
-from application.urssaf_port import UrssafGateway
+from application.urssaf_port import UrssafGateway, UrssafUnavailable
 from application.urssaf_sync import UrssafSync
 from domain.btb_billing import btb_drafts
 from domain.ets_billing import ets_drafts
@@ -43,10 +43,12 @@ class AdvanceReport:
     issued: list[str] = field(default_factory=list)
     urssaf_sent: int = 0
     urssaf_polled: int = 0
+    urssaf_error: str | None = None
 
     def as_dict(self) -> dict:
         return {"to": self.to.isoformat(), "issued": len(self.issued), "numbers": self.issued,
-                "urssaf_requests_sent": self.urssaf_sent, "urssaf_requests_polled": self.urssaf_polled}
+                "urssaf_requests_sent": self.urssaf_sent, "urssaf_requests_polled": self.urssaf_polled,
+                "urssaf_error": self.urssaf_error}
 
 
 def all_drafts(ledger: Ledger, terms_for: Callable, to: date) -> list[Draft]:
@@ -86,8 +88,13 @@ class AdvanceService:
         if self.gateway_for is None:
             return
         sync = UrssafSync(self.ingest, self.gateway_for(end_of_day(to)), self.clock)
-        report.urssaf_sent += sync.send_pending(read_ledger(self.app), end_of_day(to))
-        report.urssaf_polled += sync.poll(read_ledger(self.app), end_of_day(to))
+        try:
+            report.urssaf_sent += sync.send_pending(read_ledger(self.app), end_of_day(to))
+            report.urssaf_polled += sync.poll(read_ledger(self.app), end_of_day(to))
+        except UrssafUnavailable as exc:
+            # The documents stand; what was not sent is sent by the next run.
+            report.urssaf_error = str(exc)
+            log.warning("urssaf_unavailable", error=str(exc))
 
     def _advance_once(self, to: date, report: AdvanceReport) -> None:
         sequences = {p: self._sequence(p) for p in PREFIXES}

@@ -7,6 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from application.personal_data_service import PersonalDataService
 from domain.calendar import end_of_day, paris_date
 from domain.errors import InvalidFact
 from infrastructure.cli.output import invoices_table, print_json, table
@@ -102,6 +103,22 @@ def flatten(data: object, prefix: str = "") -> list[str]:
     if isinstance(data, list) and data and isinstance(data[0], dict):
         return [line for i, v in enumerate(data) for line in flatten(v, f"{prefix}{i}.")]
     return [f"{prefix.rstrip('.')} = {data}"]
+
+
+def personal_data_show(args: argparse.Namespace) -> int:
+    with services(args.db) as s:
+        data = PersonalDataService(s.app, s.vault, system_clock).show(args.client)
+    print_json(data) if args.format == "json" else print("\n".join(f"{k}: {v}" for k, v in data.items()))
+    return 0
+
+
+def personal_data_erase(args: argparse.Namespace) -> int:
+    with services(args.db) as s:
+        erased = PersonalDataService(s.app, s.vault, system_clock).erase(args.client)
+    result = {"client_id": args.client, "erased": erased}
+    print_json(result) if args.format == "json" else print(
+        f"{args.client}: URSSAF registration data erased" if erased else f"{args.client}: nothing left to erase")
+    return 0
 
 
 def demo(args: argparse.Namespace) -> int:

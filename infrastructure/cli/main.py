@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = common(terms.add_parser("show", help="every parameter of one version"))
     p.add_argument("reference")
     p.set_defaults(run=commands.terms_show)
+    personal = sub.add_parser("personal-data", help="a client's URSSAF registration data").add_subparsers(
+        dest="personal_command", required=True)
+    for name, help_text in (("show", "the data, IBAN masked"), ("erase", "erase it for good (crypto-shredding)")):
+        p = common(personal.add_parser(name, help=help_text))
+        p.add_argument("--client", metavar="ID", required=True)
+        p.set_defaults(run=getattr(commands, f"personal_data_{name}"))
     p = common(sub.add_parser("demo", help="record a sample history, advance the clock, print invoices"))
     p.set_defaults(run=commands.demo)
     return parser
