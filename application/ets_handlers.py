@@ -9,10 +9,10 @@ from application.context import Context
 from application.personal_data import registration_from_fact
 from domain.calendar import paris_date
 from domain.clients import Client
-from domain.errors import AlreadyExists, TermsError
+from domain.errors import AlreadyExists, SessionStateError, TermsError
 from domain.sessions import Attendance, TutoringSession
 from domain.terms import EtincelleTerms
-from domain.urssaf_account import UrssafAccount
+from domain.urssaf_account import UrssafAccount, avance_immediate_applies
 
 CLIENT_HINT = "ingest its client.registered first"
 SESSION_HINT = "ingest its session.booked first"
@@ -75,12 +75,25 @@ def urssaf_answer(answer: str):
     def handle(fact: Any, ctx: Context) -> list[Any]:
         s = session(fact, ctx)
         account = ctx.get(UrssafAccount, s.client_id, "URSSAF registration of client", URSSAF_HINT)
+        check_request_covers(s, account, fact, ctx)
         s.record_urssaf_answer(answer, fact.at, ctx.recorded_at)
         if answer != "debit_failed":
             return [s]
         account.record_debit_failure(s.session_id, fact.at, ctx.recorded_at)
         return [s, account]
     return handle
+
+
+def check_request_covers(s: TutoringSession, account: UrssafAccount, fact: Any, ctx: Context) -> None:
+    """An answer concerns the request covering the session: sent after an eligible session held
+    while the client's avance immédiate applied (CGV art. 8 bis 8.2)."""
+    terms = ets_terms(ctx, s.terms, fact.at)
+    held_at_home = s.attendance is not None and s.place in terms.sap.eligible_places
+    if not held_at_home or fact.at < s.starts_at or not avance_immediate_applies(account, s.starts_at, terms):
+        raise SessionStateError(
+            f"no URSSAF request covers session {s.session_id!r} at {fact.at.isoformat()}: only an eligible "
+            "session held at home while the avance immédiate applies is sent to URSSAF, after it took place"
+        )
 
 
 def urssaf_client_registered(fact: f.UrssafClientRegistered, ctx: Context) -> list[Any]:

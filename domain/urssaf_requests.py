@@ -53,7 +53,9 @@ class UrssafRequest(BillingAggregate):
                            invoice_number=invoice_number, request_id=request_id, error=error, at=at)
 
     def observe(self, code: int, at: datetime, recorded_at: datetime) -> None:
-        if code != self.last_code:
+        """Records a new status; a step back in the normal progression (10 → 70) is ignored."""
+        backwards = self.last_code is not None and code < self.last_code <= 70
+        if code != self.last_code and not backwards:
             self.record(self.StatusObserved, at, recorded_at, code=code)
 
 

@@ -89,3 +89,12 @@ def test_erasing_personal_data_keeps_the_invoices(db_url: str) -> None:
     assert billing_json("personal-data", "show", "--client", "E1", db=db_url) == {"client_id": "E1", "erased": True}
     invoices = billing_json("invoices", "--as-of", "2026-12-31", db=db_url)
     assert [(i["number"], i["total_ttc"]) for i in invoices] == [("ETS-2026-00001", "40.00")]
+
+
+def test_an_answer_needs_a_request_covering_the_session(engine: Engine) -> None:
+    engine.ingest(urssaf("E1"), *booked("R1", "E1", "2026-02-11T17:00:00+01:00", 60, "40.00", place="remote"),
+                  held("R1", "2026-02-11T18:00:00+01:00"))
+    error = engine.refusal(fact("R1-f", "urssaf.debit_failed", "2026-02-20T10:00:00+01:00", session_id="R1"))
+    assert "no URSSAF request covers session 'R1'" in error
+    assert "no URSSAF request" in engine.refusal(
+        fact("S1-f", "urssaf.debit_failed", "2026-02-09T10:00:00+01:00", session_id="S1"))
