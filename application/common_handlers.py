@@ -8,8 +8,8 @@ from application import facts as f
 from application.context import Context
 from domain.clients import Client
 from domain.calendar import paris_date
-from domain.errors import InvalidFact, MinorClient, PaymentError
-from domain.issuing import IssuedDocument
+from domain.errors import AlreadyExists, InvalidFact, MinorClient, PaymentError
+from domain.issuing import DocumentCancellation, IssuedDocument
 from domain.records import Payment
 
 REGISTER_HINT = "ingest its client.registered first"
@@ -69,7 +69,15 @@ def check_payment(client_id: str, invoice: str | None, ctx: Context) -> None:
         )
 
 
+def invoice_cancelled(fact: f.InvoiceCancelled, ctx: Context) -> list[Any]:
+    document = ctx.get(IssuedDocument, fact.invoice, "invoice", "name an issued invoice number")
+    if ctx.exists(DocumentCancellation, fact.invoice):
+        raise AlreadyExists(f"invoice {fact.invoice} was already cancelled")
+    return [DocumentCancellation.cancel(document, fact.reason, fact.at, ctx.recorded_at)]
+
+
 HANDLERS = {
+    "invoice.cancelled": invoice_cancelled,
     "client.registered": client_registered,
     "payment.received": payment_received,
     "payment.failed": payment_failed,

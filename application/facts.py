@@ -60,6 +60,12 @@ class PaymentFailed(Fact):
     invoice: Id
 
 
+class InvoiceCancelled(Fact):
+    type: Literal["invoice.cancelled"]
+    invoice: Id
+    reason: Text
+
+
 # --- BTBCONNECT ----------------------------------------------------------------------------
 
 class StarterPackOrdered(Fact):

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from domain.calendar import start_of_day
+from domain.calendar import paris_date, start_of_day
 from domain.money import ZERO
 
-CLIENT, URSSAF = "client", "urssaf"
+CLIENT, URSSAF, CREDIT_NOTE = "client", "urssaf", "credit_note"
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,16 @@ class Due:
     eligible: Decimal = ZERO
     hours: Decimal = ZERO
     credit: Decimal = ZERO
+    due_on: date | None = None
+    ht: Decimal | None = None
+
+    @property
+    def payable_on(self) -> date:
+        return self.due_on or paris_date(self.owed_from)
+
+    @property
+    def ht_ratio(self) -> Decimal:
+        return Decimal(1) if self.ht is None or not self.amount else self.ht / self.amount
 
     @property
     def owed_from(self) -> datetime:
@@ -92,12 +102,14 @@ def allocate(dues: list[Due], settlements: list[Settlement]) -> Account:
 
 
 def _pay(account: Account, payment: Settlement, dues: list[Due]) -> None:
-    owed = sorted((d for d in dues if d.payer == payment.payer and d.owed_from <= payment.at),
+    """A credit note settles the client's dues as a payment would, without being money."""
+    payer = URSSAF if payment.payer == URSSAF else CLIENT
+    owed = sorted((d for d in dues if d.payer == payer and d.owed_from <= payment.at),
                   key=lambda d: (d.owed_from, d.number))
     named = [d for d in owed if d.number == payment.invoice]
     left = _settle(account, named, payment.amount, payment.at, payment.payer)
     left = _settle(account, owed, left, payment.at, payment.payer)
-    if payment.payer == CLIENT:
+    if payer == CLIENT:
         account.credit += left
 
 

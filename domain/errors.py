@@ -71,3 +71,7 @@ class UrssafStateError(BillingError):
 
 class MakeUpNotOwed(BillingError):
     """More make-up time given than the provider's lateness owes."""
+
+
+class DocumentStateError(BillingError):
+    """An issued document cannot take this fact."""

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from domain.base import BillingAggregate
 from domain.documents import Draft, Line
+from domain.errors import DocumentStateError
 from domain.ids import aggregate_id
 
 
@@ -116,3 +117,31 @@ def _issued(draft: Draft, number: str, issued_on: date, at: datetime, recorded_a
         lines=[line.as_dict() for line in draft.lines], notes=list(draft.notes), details=draft.details,
         at=at,
     )
+
+
+class DocumentCancellation(BillingAggregate):
+    """An invoice issued in error (fact invoice.cancelled): the next run credits it in full."""
+
+    class InvoiceCancelled(BillingAggregate.Created):
+        number: str
+        key: str
+        reason: str
+
+    def __init__(self, number: str, key: str, reason: str, at: datetime):
+        self.number = number
+        self.key = key
+        self.reason = reason
+
+    @staticmethod
+    def id_for(number: str) -> UUID:
+        return aggregate_id("document_cancellation", number)
+
+    @classmethod
+    def cancel(cls, document: IssuedDocument, reason: str, at: datetime, recorded_at: datetime) -> DocumentCancellation:
+        if document.kind != "invoice" or "corrects" in document.details:
+            raise DocumentStateError(
+                f"{document.number} is a {document.kind.replace('_', ' ')} correcting another document; "
+                "cancel the original invoice instead"
+            )
+        return cls._create(cls.InvoiceCancelled, id=cls.id_for(document.number), timestamp=recorded_at,
+                           number=document.number, key=document.key, reason=reason, at=at)

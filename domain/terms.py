@@ -77,13 +77,17 @@ class BreachTerms(Rule):
 
 
 class LatePaymentTerms(Rule):
-    """Penalty rate = ecb_multiplier × ECB main refinancing rate + points."""
+    """Penalty rate = ecb_multiplier × ECB main refinancing rate + points, where the ECB rate
+    is the one in force on the first day of the half-year (C. com. L441-10) or on the due date."""
 
     ecb_multiplier: Decimal = Field(ge=0)
     points: Decimal = Field(ge=0)
+    ecb_rate_of: Literal["half_year", "due_date"]
     recovery_fee: Money
+    consumer_clients: bool
     day_count: int = Field(gt=0)
     mention: str = Field(min_length=1)
+    penalty_mention: str = Field(min_length=1)
 
 
 class ArticleRefs(_Strict):

@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from domain.allocation import Account, Due, Settlement, allocate
+from domain.calendar import start_of_day
 from domain.dues import document_dues
 from domain.issuing import IssuedDocument
 from domain.records import Payment
@@ -29,13 +30,26 @@ def timeline_of(ledger: Ledger, catalog: TermsCatalog, doc: IssuedDocument) -> R
     return request_timeline(doc.number, info, doc.issued_on, sessions, answer, terms)
 
 
-def client_accounts(ledger: Ledger, catalog: TermsCatalog, as_of: datetime) -> dict[str, Account]:
+def owed_and_settled(
+    ledger: Ledger, catalog: TermsCatalog, as_of: datetime,
+) -> tuple[dict[str, list[Due]], dict[str, list[Settlement]]]:
     dues: dict[str, list[Due]] = defaultdict(list)
     settlements: dict[str, list[Settlement]] = defaultdict(list)
     for doc in ledger.documents():
+        if start_of_day(doc.issued_on) > as_of:
+            continue
         owed, paid = document_dues(doc, timeline_of(ledger, catalog, doc), as_of)
         dues[doc.client_id] += owed
         settlements[doc.client_id] += paid
+    return dues, settlements
+
+
+def dues_by_client(ledger: Ledger, catalog: TermsCatalog, as_of: datetime) -> dict[str, list[Due]]:
+    return owed_and_settled(ledger, catalog, as_of)[0]
+
+
+def client_accounts(ledger: Ledger, catalog: TermsCatalog, as_of: datetime) -> dict[str, Account]:
+    dues, settlements = owed_and_settled(ledger, catalog, as_of)
     for p in ledger.of_type(Payment):
         if p.at <= as_of:
             settlements[p.client_id].append(

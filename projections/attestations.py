@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.allocation import Account
+from domain.allocation import CREDIT_NOTE, Account
 from domain.calendar import end_of_day, paris_date
 from domain.money import ZERO, fmt, to_cents
 from domain.terms_catalog import TermsCatalog
@@ -44,7 +44,7 @@ def attestations(ledger: Ledger, catalog: TermsCatalog, year: int, client_id: st
 def attest(attestation: Attestation, account: Account | None) -> Attestation:
     for applied in account.applied if account else []:
         due = applied.due
-        if paris_date(applied.at).year != attestation.year or not due.eligible:
+        if paris_date(applied.at).year != attestation.year or not due.eligible or applied.payer == CREDIT_NOTE:
             continue
         share = applied.amount / due.amount
         attestation.eligible_paid += due.eligible * share

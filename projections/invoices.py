@@ -67,6 +67,9 @@ def document_json(doc: IssuedDocument, account: Account) -> dict[str, Any]:
         "notes": list(doc.notes),
         **({"avance_immediate": avance_json(doc.details["avance_immediate"])}
            if doc.details.get("avance_immediate") else {}),
+        **({"refers_to": {"number": doc.details["refers_to"]["number"],
+                          "issued_on": doc.details["refers_to"]["issued_on"].isoformat()}}
+           if doc.details.get("refers_to") else {}),
     }
 
 

@@ -18,7 +18,7 @@ from domain.appointments import Appointment
 from domain.btb_billing import BtbBook
 from domain.clients import Client
 from domain.ets_billing import EtsBook
-from domain.issuing import IssuedDocument
+from domain.issuing import DocumentCancellation, IssuedDocument
 from domain.records import Payment
 from domain.sessions import TutoringSession
 from domain.starter_packs import StarterPack
@@ -45,6 +45,10 @@ class Ledger:
 
     def documents(self) -> list[IssuedDocument]:
         return sorted(self.of_type(IssuedDocument), key=lambda d: (d.provider, d.issued_on, d.number))
+
+    def cancelled(self) -> dict[str, str]:
+        """Keys of invoices cancelled by a fact, with the reason."""
+        return {c.key: c.reason for c in self.of_type(DocumentCancellation)}
 
     def issued_keys(self) -> set[str]:
         return {d.key for d in self.of_type(IssuedDocument)}

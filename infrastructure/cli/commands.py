@@ -7,6 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from application.penalties import PenaltyService
 from application.personal_data_service import PersonalDataService
 from domain.calendar import end_of_day, paris_date
 from domain.errors import InvalidFact
@@ -14,10 +15,12 @@ from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.wiring import services
 from infrastructure.clock import system_clock
 from infrastructure.demo import run_demo
+from infrastructure.ecb_rates import load_ecb_rates
 from infrastructure.terms_files import load_catalog
 from projections.attestations import attestations as attestation_rows
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
+from projections.receivables import receivables as receivable_rows
 
 
 def ingest(args: argparse.Namespace) -> int:
@@ -56,6 +59,34 @@ def invoices(args: argparse.Namespace) -> int:
     with services(args.db) as s:
         rows = invoice_rows(read_ledger(s.app), s.catalog, keep, end_of_day(args.as_of or today()))
     print_json(rows) if args.format == "json" else print(invoices_table(rows))
+    return 0
+
+
+def receivables(args: argparse.Namespace) -> int:
+    with services(args.db) as s:
+        rows = [r.as_dict() for r in receivable_rows(read_ledger(s.app), s.catalog, load_ecb_rates(), args.as_of,
+                                                     args.provider, args.client)]
+    if args.format == "json":
+        print_json(rows)
+    else:
+        print(table(["client", "provider", "outstanding", "overdue", "1-30", "31-60", "61-90", ">90",
+                     "penalties", "awaiting URSSAF", "credit"],
+                    [[r["client_id"], r["provider"], r["outstanding"], r["overdue"], r["ageing"]["1_30"],
+                      r["ageing"]["31_60"], r["ageing"]["61_90"], r["ageing"]["over_90"], r["penalties"],
+                      r["awaiting_urssaf"], r["credit"]] for r in rows], set(range(2, 11))))
+    return 0
+
+
+def penalties_invoice(args: argparse.Namespace) -> int:
+    with services(args.db) as s:
+        doc = PenaltyService(s.app, s.catalog, load_ecb_rates(), system_clock).invoice(args.client, args.as_of)
+        rows = invoice_rows(read_ledger(s.app), s.catalog, InvoiceFilter(client_id=args.client),
+                            end_of_day(args.as_of)) if doc else []
+    issued = [r for r in rows if doc and r["number"] == doc.number]
+    if args.format == "json":
+        print_json(issued[0] if issued else None)
+    else:
+        print(invoices_table(issued) if issued else f"{args.client}: no penalty due on {args.as_of}")
     return 0
 
 
@@ -124,3 +155,9 @@ def personal_data_erase(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     with services(args.db) as s:
         return run_demo(s, args.format)
+
+
+def scheduler(args: argparse.Namespace) -> int:
+    from infrastructure.scheduler import run_scheduler  # APScheduler is loaded for this command only
+
+    return run_scheduler(args.db, every=args.every, at=args.at)

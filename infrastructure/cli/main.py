@@ -7,6 +7,9 @@ import sys
 from collections.abc import Callable
 from datetime import date
 
+from eventsourcing.domain import EventSourcingError
+from eventsourcing.utils import TopicError
+
 from domain.errors import BillingError
 from infrastructure.cli import commands
 from infrastructure.logs import configure_logging
@@ -44,6 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", dest="as_of", type=iso_date, metavar="DATE",
                    help="payments known up to the end of DATE (default: today)")
     p.set_defaults(run=commands.invoices)
+    p = common(sub.add_parser("receivables", help="what each client owes on a date, with ageing and penalties"))
+    p.add_argument("--as-of", dest="as_of", type=iso_date, required=True, metavar="DATE")
+    p.add_argument("--provider", choices=["btbconnect", "etincelle"])
+    p.add_argument("--client", metavar="ID")
+    p.set_defaults(run=commands.receivables)
+    penalties = sub.add_parser("penalties", help="late-payment penalties").add_subparsers(
+        dest="penalties_command", required=True)
+    p = common(penalties.add_parser("invoice", help="issue the penalties accrued by a client's late invoices"))
+    p.add_argument("--client", metavar="ID", required=True)
+    p.add_argument("--as-of", dest="as_of", type=iso_date, required=True, metavar="DATE")
+    p.set_defaults(run=commands.penalties_invoice)
     p = common(sub.add_parser("attestations", help="annual tax attestations of L'Étincelle's clients"))
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--client", metavar="ID")
@@ -61,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(run=getattr(commands, f"personal_data_{name}"))
     p = common(sub.add_parser("demo", help="record a sample history, advance the clock, print invoices"))
     p.set_defaults(run=commands.demo)
+    p = sub.add_parser("scheduler", help="advance to today at start-up, then daily (Europe/Paris); "
+                       "one scheduler acts at a time")
+    p.add_argument("--db", metavar="URL", help="postgresql://… or an SQLite file "
+                   "(default: $BILLING_DATABASE_URL, else billing.db here)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--at", metavar="HH:MM", help="time of the daily run, Paris time (default 00:05)")
+    when.add_argument("--every", type=float, metavar="SECONDS", help="run every SECONDS instead of daily")
+    p.set_defaults(run=commands.scheduler)
     return parser
 
 
@@ -72,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except BillingError as exc:
         print(f"billing {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except (EventSourcingError, TopicError) as exc:
+        print(f"billing {args.command}: the store could not be read or written: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -1,0 +1,67 @@
+"""Issuing: drafts become numbered documents, the numbers taken in the same transaction.
+
+The document sequence is loaded before the history is read and saved with the documents it
+numbers, so a concurrent run that issued in between makes this save fail; the work then reads
+the history again and issues only what is still missing. Nothing is issued twice, no number
+is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from application.app import BillingApp
+from domain.documents import Draft
+from domain.issuing import DocumentSequence, IssuedDocument
+from projections.ledger import Ledger, read_ledger
+
+log = structlog.get_logger("billing.issue")
+
+BATCH = 500
+ATTEMPTS = 20
+PREFIXES = {"btbconnect": "BTB", "etincelle": "ETS"}
+
+DraftsFor = Callable[[Ledger], list[Draft]]
+
+
+class Issuer:
+    def __init__(self, app: BillingApp, clock: Callable[[], datetime]):
+        self.app = app
+        self.clock = clock
+
+    def issue(self, drafts_for: DraftsFor, at: datetime) -> list[IssuedDocument]:
+        """Issues the drafts `drafts_for(ledger)` names, in their order, retrying on conflicts."""
+        issued: list[IssuedDocument] = []
+        for attempt in range(ATTEMPTS):
+            try:
+                self._issue_once(drafts_for, at, issued)
+                return issued
+            except IntegrityError:
+                log.info("issue_conflict_retry", attempt=attempt + 1)
+        raise RuntimeError("issuing kept conflicting with concurrent runs; run it again")
+
+    def _issue_once(self, drafts_for: DraftsFor, at: datetime, issued: list[IssuedDocument]) -> None:
+        sequences = {p: self._sequence(p) for p in PREFIXES}
+        drafts = drafts_for(read_ledger(self.app))
+        for provider, sequence in sequences.items():
+            mine = [d for d in drafts if d.provider == provider]
+            for start in range(0, len(mine), BATCH):
+                documents = sequence.issue_batch(mine[start:start + BATCH], at, self.clock())
+                self.app.save(sequence, *documents)
+                issued.extend(documents)
+                for doc in documents:
+                    log.info("document_issued", number=doc.number, key=doc.key, kind=doc.kind,
+                             client_id=doc.client_id, issued_on=doc.issued_on.isoformat(),
+                             total_ttc=str(doc.draft.total_ttc))
+
+    def _sequence(self, provider: str) -> DocumentSequence:
+        try:
+            return self.app.repository.get(DocumentSequence.id_for(provider))
+        except AggregateNotFoundError:
+            now = self.clock()
+            return DocumentSequence.open(provider, PREFIXES[provider], now, now)

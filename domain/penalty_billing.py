@@ -1,0 +1,46 @@
+"""The penalty invoice a provider may ask for (C. com. L441-10; CGV art. 9): the interest accrued
+on each late invoice since the last penalty invoice, and the recovery fee once per late invoice."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from domain.documents import Draft, Line, exempt_line
+from domain.issuing import IssuedDocument
+from domain.penalties import Lateness
+from domain.terms import BtbTerms, EtincelleTerms
+
+
+def penalty_draft(
+    client_id: str, late: list[tuple[IssuedDocument, Lateness]], interest_before: dict[str, Decimal],
+    fees_before: set[str], terms: BtbTerms | EtincelleTerms, as_of: date,
+) -> Draft | None:
+    lines: list[Line] = []
+    items = []
+    for doc, lateness in late:
+        interest = max(lateness.interest - interest_before.get(doc.number, Decimal(0)), Decimal(0))
+        fee = Decimal(0) if doc.number in fees_before else terms.late_payment.recovery_fee
+        lines += penalty_lines(doc, lateness, interest, fee, terms)
+        if interest or fee:
+            items.append({"invoice": doc.number, "interest": interest, "fee": fee, "days_late": lateness.days_late})
+    if not lines:
+        return None
+    return Draft(f"penalty:{client_id}:{as_of.isoformat()}", "invoice", terms.provider, client_id, as_of,
+                 terms.reference, tuple(lines), (terms.late_payment.mention,), terms.payment_due_days,
+                 {"penalties": items, "as_of": as_of})
+
+
+def penalty_lines(doc: IssuedDocument, lateness: Lateness, interest: Decimal, fee: Decimal,
+                  terms: BtbTerms | EtincelleTerms) -> list[Line]:
+    rule = terms.late_payment
+    source = (f"document:{doc.number}",)
+    lines = []
+    if interest:
+        what = (f"Intérêts de retard – facture {doc.number} échue le {lateness.due_on:%d/%m/%Y}, "
+                f"{lateness.days_late} jours de retard")
+        lines.append(exempt_line("late_penalty", what, 1, interest, rule.penalty_mention, rule.article, source))
+    if fee:
+        what = f"Indemnité forfaitaire pour frais de recouvrement – facture {doc.number}"
+        lines.append(exempt_line("recovery_fee", what, 1, fee, rule.penalty_mention, rule.article, source))
+    return lines
