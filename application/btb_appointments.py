@@ -44,15 +44,16 @@ def default_contract(client: Client, fact: f.AppointmentScheduled, ctx: Context)
     if client.pack_id:
         return None, client.pack_id
     raise AppointmentStateError(
-        f"client {client.client_id!r} has no subscription covering {paris_date(fact.starts_at)} "
-        "and no Starter Pack; name subscription_id or pack_id"
+        f"client {client.client_id!r} has no subscription covering {paris_date(fact.starts_at)} (not "
+        "started, ended, or suspended for breach) and no Starter Pack; name subscription_id or pack_id"
     )
 
 
 def covers(sub: Subscription, fact: f.AppointmentScheduled, ctx: Context) -> bool:
+    """Running on the appointment's date, and not suspended for breach (CGPS art. 9)."""
     ends_on = sub.ends_on(ctx.btb_terms(sub.terms))
     day = paris_date(fact.starts_at)
-    return sub.start_date <= day and (ends_on is None or day < ends_on)
+    return sub.start_date <= day and (ends_on is None or day < ends_on) and not sub.suspended_on(day)
 
 
 def check_subscription_covers(subscription_id: str, fact: f.AppointmentScheduled, ctx: Context) -> None:

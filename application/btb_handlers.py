@@ -82,6 +82,12 @@ def breach_remedied(fact: f.BreachRemedied, ctx: Context) -> list[Any]:
     return [sub]
 
 
+def suspended_for_breach(fact: f.SuspendedForBreach, ctx: Context) -> list[Any]:
+    sub = subscription(fact, ctx)
+    sub.suspend_for_breach(fact.at, ctx.recorded_at, ctx.btb_terms(sub.terms))
+    return [sub]
+
+
 def terminated_for_breach(fact: f.TerminatedForBreach, ctx: Context) -> list[Any]:
     sub = subscription(fact, ctx)
     sub.terminate_for_breach(fact.at, ctx.recorded_at, ctx.btb_terms(sub.terms))
@@ -97,5 +103,6 @@ HANDLERS = {
     "subscription.cancellation_notified": cancellation_notified,
     "subscription.formal_notice_sent": formal_notice_sent,
     "subscription.breach_remedied": breach_remedied,
+    "subscription.suspended_for_breach": suspended_for_breach,
     "subscription.terminated_for_breach": terminated_for_breach,
 }

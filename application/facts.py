@@ -118,6 +118,11 @@ class BreachRemedied(Fact):
     subscription_id: Id
 
 
+class SuspendedForBreach(Fact):
+    type: Literal["subscription.suspended_for_breach"]
+    subscription_id: Id
+
+
 class TerminatedForBreach(Fact):
     type: Literal["subscription.terminated_for_breach"]
     subscription_id: Id

@@ -63,7 +63,8 @@ def fee_drafts(sub: Subscription, terms: BtbTerms, up_to: date) -> list[Draft]:
     drafts = []
     k = 0
     while (due := echeance(sub.start_date, k)) <= up_to and (ends_on is None or due < ends_on):
-        lines = fee_lines(sub, k, terms) + option_lines(sub, k, terms)
+        # CGPS art. 9: no fee for a period that starts while the subscription is suspended.
+        lines = [] if sub.suspended_on(due) else fee_lines(sub, k, terms) + option_lines(sub, k, terms)
         if lines:
             drafts.append(_draft(f"btb:fee:{sub.subscription_id}:{k}", sub.client_id, due, terms, lines))
         k += 1

@@ -32,6 +32,12 @@ class FormalNotice:
     reason: str
     sent_at: datetime
     remedied_at: datetime | None = None
+    suspended_at: datetime | None = None
+
+    def suspends(self, day: date) -> bool:
+        """CGPS art. 9: from the suspension until the breach is remedied."""
+        return (self.suspended_at is not None and paris_date(self.suspended_at) <= day
+                and (self.remedied_at is None or paris_date(self.remedied_at) > day))
 
 
 class Subscription(BillingAggregate):
@@ -72,6 +78,10 @@ class Subscription(BillingAggregate):
     class BreachRemedied(BillingAggregate.Event):
         def apply(self, sub: Subscription) -> None:
             sub.notices[-1].remedied_at = self.at
+
+    class SuspendedForBreach(BillingAggregate.Event):
+        def apply(self, sub: Subscription) -> None:
+            sub.notices[-1].suspended_at = self.at
 
     class TerminatedForBreach(BillingAggregate.Event):
         def apply(self, sub: Subscription) -> None:
@@ -199,16 +209,32 @@ class Subscription(BillingAggregate):
 
     def terminate_for_breach(self, at: datetime, recorded_at: datetime, terms: BtbTerms) -> None:
         self._check_not_terminated("a termination")
-        notice = self._require_running_notice("a termination for breach")
+        self._check_notice_ran_out(at, terms, "termination")
+        self.record(self.TerminatedForBreach, at, recorded_at)
+
+    def suspend_for_breach(self, at: datetime, recorded_at: datetime, terms: BtbTerms) -> None:
+        self._check_not_terminated("a suspension")
+        notice = self._check_notice_ran_out(at, terms, "suspension")
+        if notice.suspended_at is not None:
+            raise SubscriptionStateError(
+                f"subscription {self.subscription_id!r} is already suspended since {paris_date(notice.suspended_at)}"
+            )
+        self.record(self.SuspendedForBreach, at, recorded_at)
+
+    def _check_notice_ran_out(self, at: datetime, terms: BtbTerms, what: str) -> FormalNotice:
+        notice = self._require_running_notice(f"a {what} for breach")
         allowed_from = end_of_day(paris_date(notice.sent_at) + timedelta(days=terms.breach.remedy_days))
         if at <= allowed_from:
             # CGPS art. 9
             raise BreachNoticeRunning(
                 f"the formal notice of {paris_date(notice.sent_at)} runs for "
-                f"{terms.breach.remedy_days} days ({terms.breach.article}); termination is "
+                f"{terms.breach.remedy_days} days ({terms.breach.article}); {what} is "
                 f"possible from {paris_date(allowed_from) + timedelta(days=1)}"
             )
-        self.record(self.TerminatedForBreach, at, recorded_at)
+        return notice
+
+    def suspended_on(self, day: date) -> bool:
+        return any(notice.suspends(day) for notice in self.notices)
 
     def _require_running_notice(self, what: str) -> FormalNotice:
         notice = self.running_notice()

@@ -148,3 +148,16 @@ def test_terms_named_by_a_fact_must_exist_and_be_the_providers(engine: Engine) -
     assert "etincelle's" in engine.refusal(subscription(terms="CGV-2025-09-02"))
     assert "no btbconnect terms version is in force on 2026-01-05" in engine.refusal(
         subscription(start="2026-01-05T09:00:00+01:00"))
+
+
+def test_suspension_for_breach_stops_fees_until_the_breach_is_remedied(engine: Engine) -> None:
+    engine.ingest(client(), subscription(),
+                  fact("n", "subscription.formal_notice_sent", "2026-06-01T10:00:00+02:00", subscription_id="S1", reason="impayé"))
+    early = fact("s1", "subscription.suspended_for_breach", "2026-06-16T10:00:00+02:00", subscription_id="S1")
+    assert "suspension is possible from 2026-06-17" in engine.refusal(early)
+    engine.ingest(fact("s2", "subscription.suspended_for_breach", "2026-06-20T10:00:00+02:00", subscription_id="S1"))
+    assert "suspended" in engine.refusal(appointment("A1", "2026-07-10")[0])
+    engine.ingest(fact("r", "subscription.breach_remedied", "2026-08-10T10:00:00+02:00", subscription_id="S1"))
+    engine.advance(date(2026, 9, 30))
+    # Échéances 4 May, 4 June billed; 4 July and 4 August fall in the suspension; 4 September again.
+    assert [i["issued_on"] for i in engine.invoices()] == ["2026-05-04", "2026-06-04", "2026-09-04"]
