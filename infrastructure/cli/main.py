@@ -11,7 +11,7 @@ from eventsourcing.domain import EventSourcingError
 from eventsourcing.utils import TopicError
 
 from domain.errors import BillingError
-from infrastructure.cli import commands
+from infrastructure.cli import api_commands, commands
 from infrastructure.logs import configure_logging
 
 
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = common(personal.add_parser(name, help=help_text))
         p.add_argument("--client", metavar="ID", required=True)
         p.set_defaults(run=getattr(commands, f"personal_data_{name}"))
+    api_commands.add_commands(sub, common)
     p = common(sub.add_parser("demo", help="record a sample history, advance the clock, print invoices"))
     p.set_defaults(run=commands.demo)
     p = sub.add_parser("scheduler", help="advance to today at start-up, then daily (Europe/Paris); "
