@@ -83,7 +83,8 @@ class IngestService:
             return DUPLICATE
         ctx = Context(self.app, self.catalog, self.clock(), self.vault)
         changed = HANDLERS[fact.type](fact, ctx)
-        record = FactRecord.accept(fact.key, fact.type, fact_digest, fact.at, ctx.recorded_at)
+        caused = [f"{e.originator_id}:{e.originator_version}" for a in changed for e in a.pending_events]
+        record = FactRecord.accept(fact.key, fact.type, fact_digest, caused, fact.at, ctx.recorded_at)
         try:
             self.app.save(record, *changed)
         except IntegrityError:

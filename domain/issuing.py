@@ -6,6 +6,9 @@ documents are saved together, and a concurrent writer fails on the sequence's ve
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -28,10 +31,13 @@ class IssuedDocument(BillingAggregate):
         lines: list
         notes: list
         details: dict
+        previous_hash: str
+        hash: str
 
     def __init__(
         self, key: str, number: str, kind: str, provider: str, client_id: str, issued_on: date,
-        due_on: date, terms: str, lines: list, notes: list, details: dict, at: datetime,
+        due_on: date, terms: str, lines: list, notes: list, details: dict, previous_hash: str,
+        hash: str, at: datetime,  # noqa: A002
     ):
         self.key = key
         self.number = number
@@ -44,7 +50,16 @@ class IssuedDocument(BillingAggregate):
         self.lines = [Line.from_dict(line) for line in lines]
         self.notes = list(notes)
         self.details = details
-        self.recorded_at = at
+        self.previous_hash = previous_hash
+        self.hash = hash
+        self.run_at = at
+        self.content = {"key": key, "number": number, "kind": kind, "provider": provider,
+                        "client_id": client_id, "issued_on": issued_on, "due_on": due_on, "terms": terms,
+                        "lines": lines, "notes": notes, "details": details}
+
+    def content_hash(self) -> str:
+        """The hash its stored content gives now; differs from `hash` if the row was altered."""
+        return document_hash(self.content, self.previous_hash)
 
     @staticmethod
     def id_for(number: str) -> UUID:
@@ -68,15 +83,19 @@ class DocumentSequence(BillingAggregate):
         last: int
         issued_on: date
 
+        last_hash: str
+
         def apply(self, seq: DocumentSequence) -> None:
             seq.last_numbers[self.year] = self.last
             seq.last_issued_on = max(seq.last_issued_on or self.issued_on, self.issued_on)
+            seq.last_hash = self.last_hash
 
     def __init__(self, provider: str, prefix: str, at: datetime):
         self.provider = provider
         self.prefix = prefix
         self.last_numbers: dict[int, int] = {}
         self.last_issued_on: date | None = None
+        self.last_hash = GENESIS
 
     @staticmethod
     def id_for(provider: str) -> UUID:
@@ -93,30 +112,44 @@ class DocumentSequence(BillingAggregate):
         """Numbers the drafts in order and issues them, never dated before the last issued
         document, so that numbers stay chronological; one event per year touched."""
         last_numbers = dict(self.last_numbers)
-        last_on = self.last_issued_on
+        last_on, last_hash = self.last_issued_on, self.last_hash
         documents = []
         for draft in drafts:
             issued_on = max(draft.due_on, last_on or draft.due_on)
             last_numbers[issued_on.year] = last_numbers.get(issued_on.year, 0) + 1
             last_on = issued_on
             number = f"{self.prefix}-{issued_on.year}-{last_numbers[issued_on.year]:05d}"
-            documents.append(_issued(draft, number, issued_on, at, recorded_at))
+            documents.append(_issued(draft, number, issued_on, last_hash, at, recorded_at))
+            last_hash = documents[-1].hash
         for year in sorted({d.issued_on.year for d in documents}):
             issued_on = max(d.issued_on for d in documents if d.issued_on.year == year)
             self.record(self.NumbersTaken, at, recorded_at, year=year, last=last_numbers[year],
-                        issued_on=issued_on)
+                        issued_on=issued_on, last_hash=last_hash)
         return documents
 
 
-def _issued(draft: Draft, number: str, issued_on: date, at: datetime, recorded_at: datetime) -> IssuedDocument:
+def _issued(
+    draft: Draft, number: str, issued_on: date, previous_hash: str, at: datetime, recorded_at: datetime,
+) -> IssuedDocument:
+    content = {"key": draft.key, "number": number, "kind": draft.kind, "provider": draft.provider,
+               "client_id": draft.client_id, "issued_on": issued_on,
+               "due_on": issued_on + timedelta(days=draft.payment_days), "terms": draft.terms,
+               "lines": [line.as_dict() for line in draft.lines], "notes": list(draft.notes),
+               "details": draft.details}
     return IssuedDocument._create(
         IssuedDocument.DocumentIssued, id=IssuedDocument.id_for(number), timestamp=recorded_at,
-        key=draft.key, number=number, kind=draft.kind, provider=draft.provider,
-        client_id=draft.client_id, issued_on=issued_on,
-        due_on=issued_on + timedelta(days=draft.payment_days), terms=draft.terms,
-        lines=[line.as_dict() for line in draft.lines], notes=list(draft.notes), details=draft.details,
-        at=at,
+        previous_hash=previous_hash, hash=document_hash(content, previous_hash), at=at, **content,
     )
+
+
+GENESIS = "0" * 64
+
+
+def document_hash(content: dict, previous_hash: str) -> str:
+    """Each document's hash covers its content and the previous document's hash (a chain per
+    provider), so an issued document altered in the store is found by `billing verify`."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256((previous_hash + canonical).encode("utf-8")).hexdigest()
 
 
 class DocumentCancellation(BillingAggregate):

@@ -17,20 +17,26 @@ class FactRecord(BillingAggregate):
         key: str
         type: str
         digest: str
+        events: list
 
-    def __init__(self, key: str, type: str, digest: str, at: datetime):  # noqa: A002
+    def __init__(self, key: str, type: str, digest: str, events: list, at: datetime):  # noqa: A002
         self.key = key
         self.type = type
         self.digest = digest
+        # "aggregate-id:version" of every event the fact caused, for explanations.
+        self.events = events
+        self.at = at
 
     @staticmethod
     def id_for(key: str) -> UUID:
         return aggregate_id("fact", key)
 
     @classmethod
-    def accept(cls, key: str, type: str, digest: str, at: datetime, recorded_at: datetime) -> FactRecord:  # noqa: A002
+    def accept(
+        cls, key: str, type: str, digest: str, events: list, at: datetime, recorded_at: datetime,  # noqa: A002
+    ) -> FactRecord:
         return cls._create(cls.FactAccepted, id=cls.id_for(key), timestamp=recorded_at,
-                           key=key, type=type, digest=digest, at=at)
+                           key=key, type=type, digest=digest, events=events, at=at)
 
 
 class Payment(BillingAggregate):

@@ -82,3 +82,17 @@ def load_catalog(extra_files: list[Path] | None = None) -> TermsCatalog:
     for path in extra_files or []:
         library.add_file(path)
     return library.catalog()
+
+
+def load_version(reference_or_path: str) -> tuple[TermsCatalog, AnyTerms]:
+    """A version named by reference, or an auditor's file (which may derive from a shipped one);
+    the catalog returned knows it."""
+    path = Path(reference_or_path)
+    if not (reference_or_path.endswith(".toml") or path.exists()):
+        catalog = load_catalog()
+        return catalog, catalog.get(reference_or_path)
+    library = TermsLibrary()
+    for shipped in builtin_files():
+        library.add_file(shipped)
+    version = library.add_file(path)
+    return library.catalog(), version

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from application.verify_service import verify_store
 from projections.ledger import read_ledger
 from tests.conftest import _fresh_postgres_database, _server_url
 from tests.histories import ORIGIN, facts_for, subscriptions
@@ -59,6 +60,7 @@ def test_advancing_in_steps_equals_one_advance(backend: str, tmp_path: Path, sub
         assert_numbers_continuous_and_chronological(stepped.invoices())
         assert comparable(stepped.invoices()) == comparable(once.invoices())
         assert_totals_are_sums(once.invoices())
+        assert verify_store(stepped.app, stepped.catalog) == []
     finally:
         close(stepped, stepped_db)
         close(once, once_db)

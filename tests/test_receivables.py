@@ -84,6 +84,7 @@ def test_a_late_cancellation_fact_gives_credit_notes(db_url: str) -> None:
     assert billing_json("advance", "--to", "2026-10-31", db=db_url)["issued"] == 0
     owed = billing_json("receivables", "--as-of", "2026-10-31", db=db_url)[0]
     assert owed["outstanding"] == "1170.00"  # three periods of 390.00
+    assert billing_json("verify", db=db_url) == {"findings": []}
 
 
 def test_an_invoice_cancelled_in_error_is_credited_in_full_once(scenario: str) -> None:
@@ -112,3 +113,4 @@ def test_a_late_validated_appointment_gives_a_supplementary_invoice(scenario: st
     # A7 (29 May) validates on 5 June: June's extras invoice (00006) should have billed 3, not 2.
     assert (fix["kind"], fix["total_ttc"], fix["refers_to"]["number"]) == ("invoice", "159.00", "BTB-2026-00006")
     assert fix["lines"][0]["sources"] == ["appointment:A7"]
+    assert billing_json("verify", db=scenario) == {"findings": []}

@@ -7,16 +7,20 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from application.explain import explain as explain_document
 from application.penalties import PenaltyService
+from application.replay import replay as replay_history
+from application.verify_service import verify_store
 from application.personal_data_service import PersonalDataService
 from domain.calendar import end_of_day, paris_date
 from domain.errors import InvalidFact
+from domain.terms_diff import terms_diff as diff_in_words, terms_warnings
 from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.wiring import services
 from infrastructure.clock import system_clock
 from infrastructure.demo import run_demo
 from infrastructure.ecb_rates import load_ecb_rates
-from infrastructure.terms_files import load_catalog
+from infrastructure.terms_files import load_catalog, load_version
 from projections.attestations import attestations as attestation_rows
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
@@ -57,14 +61,14 @@ def advance(args: argparse.Namespace) -> int:
 def invoices(args: argparse.Namespace) -> int:
     keep = InvoiceFilter(args.provider, args.client, args.from_date, args.to_date)
     with services(args.db) as s:
-        rows = invoice_rows(read_ledger(s.app), s.catalog, keep, end_of_day(args.as_of or today()))
+        rows = invoice_rows(read_ledger(s.app, args.known_at), s.catalog, keep, end_of_day(args.as_of or today()))
     print_json(rows) if args.format == "json" else print(invoices_table(rows))
     return 0
 
 
 def receivables(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        rows = [r.as_dict() for r in receivable_rows(read_ledger(s.app), s.catalog, load_ecb_rates(), args.as_of,
+        rows = [r.as_dict() for r in receivable_rows(read_ledger(s.app, args.known_at), s.catalog, load_ecb_rates(), args.as_of,
                                                      args.provider, args.client)]
     if args.format == "json":
         print_json(rows)
@@ -92,7 +96,8 @@ def penalties_invoice(args: argparse.Namespace) -> int:
 
 def attestations(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        rows = [a.as_dict() for a in attestation_rows(read_ledger(s.app), s.catalog, args.year, args.client)]
+        rows = [a.as_dict() for a in attestation_rows(read_ledger(s.app, args.known_at), s.catalog, args.year,
+                                                      args.client)]
     if args.format == "json":
         print_json([{k: r[k] for k in ("client_id", "year", "eligible_paid", "avance_immediate", "hours")}
                     | {"name": r["name"]} for r in rows])
@@ -119,13 +124,86 @@ def terms_list(args: argparse.Namespace) -> int:
 
 
 def terms_show(args: argparse.Namespace) -> int:
-    terms = load_catalog().get(args.reference)
+    terms = load_version(args.reference)[1]
     data = terms.model_dump(mode="json")
     if args.format == "json":
         print_json(data)
     else:
         print("\n".join(flatten(data)))
     return 0
+
+
+def terms_diff(args: argparse.Namespace) -> int:
+    changes = diff_in_words(load_version(args.a)[1], load_version(args.b)[1])
+    print_json(changes) if args.format == "json" else print("\n".join(changes) or "no difference")
+    return 0
+
+
+def terms_check(args: argparse.Namespace) -> int:
+    terms = load_version(args.reference)[1]
+    warnings = terms_warnings(terms)
+    if args.format == "json":
+        print_json({"reference": terms.reference, "valid": True, "warnings": warnings})
+    else:
+        print("\n".join([f"{terms.reference}: valid", *(f"warning: {w}" for w in warnings)]))
+    return 0
+
+
+def replay(args: argparse.Namespace) -> int:
+    catalog, version = load_version(args.terms)
+    with services(args.db) as s:
+        report = replay_history(read_ledger(s.app, args.known_at), catalog, version, args.provider, args.client,
+                                args.from_date, args.to_date)
+    data = report.as_dict()
+    if args.format == "json":
+        print_json(data)
+    else:
+        print(table(["client", "issued", "replayed", "difference"],
+                    [[c["client_id"], c["issued"], c["replayed"], c["difference"]] for c in data["clients"]]
+                    + [["total", *data["totals"].values()]], {1, 2, 3}))
+        changed = [r for r in data["lines"] if r["difference"] != "0.00"]
+        if changed:
+            print("\n" + table(["client", "document key", "code", "issued qty", "issued", "replayed qty", "replayed",
+                                "difference"],
+                               [[r["client_id"], r["key"], r["code"], r["issued_quantity"], r["issued_ttc"],
+                                 r["replayed_quantity"], r["replayed_ttc"], r["difference"]] for r in changed],
+                               {3, 4, 5, 6, 7}))
+    return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    with services(args.db) as s:
+        findings = verify_store(s.app, s.catalog)
+    if args.format == "json":
+        print_json({"findings": [f.as_dict() for f in findings]})
+    else:
+        print("\n".join(f"{f.kind}: {f.number}: {f.detail}" for f in findings) or "verified: no finding")
+    return 1 if findings else 0
+
+
+def explain(args: argparse.Namespace) -> int:
+    with services(args.db) as s:
+        data = explain_document(read_ledger(s.app), s.catalog, args.number, args.line)
+    if args.format == "json":
+        print_json(data)
+    else:
+        print(explanation_text(data))
+    return 0
+
+
+def explanation_text(data: dict) -> str:
+    out = [f"{data['number']} ({data['kind']}, {data['client_id']}, terms {data['terms']})"]
+    for line in data["lines"]:
+        out.append(f"\nline {line['line']}: {line['code']} – {line['description']}")
+        out.append(f"  rule: {line['article']} ({line['terms']})")
+        out.append(f"  arithmetic: {line['arithmetic']}")
+        out += [f"  {name}: {value}" for name, value in line["parameters"].items() if name != "appointments"]
+        for appt in line["parameters"].get("appointments", []):
+            out.append(f"  appointment {appt['appointment_id']}: on {appt['starts_at']}, validated {appt['validated_at']}")
+        for src in line["sources"]:
+            out += [f"  fact {f['key']} ({f['type']}, {f['at']}) → events {', '.join(f['events'])}"
+                    for f in src["facts"]]
+    return "\n".join(out)
 
 
 def flatten(data: object, prefix: str = "") -> list[str]:

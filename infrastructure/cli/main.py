@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from eventsourcing.domain import EventSourcingError
 from eventsourcing.utils import TopicError
 
+from domain.calendar import end_of_day
 from domain.errors import BillingError
 from infrastructure.cli import api_commands, commands
 from infrastructure.logs import configure_logging
@@ -20,6 +21,25 @@ def iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+
+
+def moment(text: str) -> datetime:
+    """An ISO timestamp with offset, or a date (the end of that day, Paris time)."""
+    try:
+        if len(text) == 10:
+            return end_of_day(date.fromisoformat(text))
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a timestamp with offset (e.g. 2026-12-31T23:59:59+01:00)")
+    return value
+
+
+def known_at(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--known-at", dest="known_at", type=moment, metavar="TIMESTAMP",
+                        help="only the facts recorded up to that moment count")
+    return parser
 
 
 def common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -46,12 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="to_date", type=iso_date, metavar="DATE")
     p.add_argument("--as-of", dest="as_of", type=iso_date, metavar="DATE",
                    help="payments known up to the end of DATE (default: today)")
-    p.set_defaults(run=commands.invoices)
+    known_at(p).set_defaults(run=commands.invoices)
     p = common(sub.add_parser("receivables", help="what each client owes on a date, with ageing and penalties"))
     p.add_argument("--as-of", dest="as_of", type=iso_date, required=True, metavar="DATE")
     p.add_argument("--provider", choices=["btbconnect", "etincelle"])
     p.add_argument("--client", metavar="ID")
-    p.set_defaults(run=commands.receivables)
+    known_at(p).set_defaults(run=commands.receivables)
     penalties = sub.add_parser("penalties", help="late-payment penalties").add_subparsers(
         dest="penalties_command", required=True)
     p = common(penalties.add_parser("invoice", help="issue the penalties accrued by a client's late invoices"))
@@ -61,12 +81,33 @@ def build_parser() -> argparse.ArgumentParser:
     p = common(sub.add_parser("attestations", help="annual tax attestations of L'Étincelle's clients"))
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--client", metavar="ID")
-    p.set_defaults(run=commands.attestations)
+    known_at(p).set_defaults(run=commands.attestations)
+    p = common(sub.add_parser("replay", help="the recorded history re-billed under a terms version, "
+                              "beside what was issued"))
+    p.add_argument("--terms", required=True, metavar="REF|PATH")
+    p.add_argument("--provider", choices=["btbconnect", "etincelle"])
+    p.add_argument("--client", metavar="ID")
+    p.add_argument("--from", dest="from_date", type=iso_date, metavar="DATE")
+    p.add_argument("--to", dest="to_date", type=iso_date, metavar="DATE")
+    known_at(p).set_defaults(run=commands.replay)
+    p = common(sub.add_parser("verify", help="check the hash chain and recompute every issued document"))
+    p.set_defaults(run=commands.verify)
+    p = common(sub.add_parser("explain", help="where each line of a document comes from"))
+    p.add_argument("number")
+    p.add_argument("--line", type=int, metavar="N")
+    p.set_defaults(run=commands.explain)
     terms = sub.add_parser("terms", help="terms versions").add_subparsers(dest="terms_command", required=True)
     common(terms.add_parser("list", help="the known terms versions")).set_defaults(run=commands.terms_list)
     p = common(terms.add_parser("show", help="every parameter of one version"))
-    p.add_argument("reference")
+    p.add_argument("reference", metavar="REF|PATH")
     p.set_defaults(run=commands.terms_show)
+    p = common(terms.add_parser("diff", help="what changed from version A to version B, in words"))
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    p.set_defaults(run=commands.terms_diff)
+    p = common(terms.add_parser("check", help="validate a version and warn about what deserves it"))
+    p.add_argument("reference", metavar="REF|PATH")
+    p.set_defaults(run=commands.terms_check)
     personal = sub.add_parser("personal-data", help="a client's URSSAF registration data").add_subparsers(
         dest="personal_command", required=True)
     for name, help_text in (("show", "the data, IBAN masked"), ("erase", "erase it for good (crypto-shredding)")):

@@ -1,0 +1,88 @@
+"""`billing verify`: has anything been rewritten? Two checks.
+
+1. The hash chain: each issued document's hash covers its content and the previous document's
+   hash; a document altered in the store no longer matches it.
+2. Drift: each document is recomputed from the facts known when it was issued, under the
+   version it names; it must come out identical (a code change that alters billing shows here).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.advance import all_drafts
+from domain.corrections import corrections
+from domain.issuing import GENESIS, IssuedDocument
+from domain.terms_catalog import TermsCatalog
+from projections.ledger import Ledger
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    number: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "number": self.number, "detail": self.detail}
+
+
+def sequence_order(doc: IssuedDocument) -> tuple:
+    _, year, n = doc.number.rsplit("-", 2)
+    return (doc.provider, int(year), int(n))
+
+
+def chain_findings(documents: list[IssuedDocument]) -> list[Finding]:
+    findings, previous = [], {}
+    for doc in sorted(documents, key=sequence_order):
+        expected_previous = previous.get(doc.provider, GENESIS)
+        if doc.previous_hash != expected_previous:
+            findings.append(Finding("chain_broken", doc.number, "its previous hash is not the hash of the "
+                                    "document issued before it: a document was removed or replaced"))
+        if doc.content_hash() != doc.hash:
+            findings.append(Finding("altered", doc.number, "its stored content no longer matches its hash"))
+        previous[doc.provider] = doc.hash
+    return findings
+
+
+def drift_findings(
+    documents: list[IssuedDocument], catalog: TermsCatalog, ledger_at: Callable[[datetime], Ledger],
+) -> list[Finding]:
+    """Recomputes the documents of each issuing run from the facts known at that run."""
+    runs: dict[datetime, list[IssuedDocument]] = defaultdict(list)
+    for doc in documents:
+        runs[doc.run_at].append(doc)
+    findings = []
+    for _, issued in sorted(runs.items()):
+        known = ledger_at(max(d.created_on for d in issued))
+        started = min(d.created_on for d in issued)
+        earlier = [d for d in known.documents() if d.created_on < started]
+        for doc in issued:
+            findings += compare(doc, expected(doc, known, earlier, catalog))
+    return findings
+
+
+def expected(doc: IssuedDocument, known: Ledger, earlier: list[IssuedDocument], catalog: TermsCatalog):
+    """What the run that issued `doc` should have computed for its key."""
+    if doc.key.startswith("penalty:"):
+        return None
+    if "corrects" not in doc.details:
+        drafts = all_drafts(known, catalog.get, doc.due_on)
+        return next((d for d in drafts if d.key == doc.key), None)
+    horizon = max([doc.due_on, *(d.due_on for d in earlier)])
+    drafts = {d.key: d for d in all_drafts(known, catalog.get, horizon)}
+    return next((d for d in corrections(earlier, drafts, known.cancelled(), doc.due_on) if d.key == doc.key), None)
+
+
+def compare(doc: IssuedDocument, draft) -> list[Finding]:
+    if doc.key.startswith("penalty:"):
+        return []
+    if draft is None:
+        return [Finding("drift", doc.number, f"the facts known at issue no longer call for {doc.key}")]
+    if [line.as_dict() for line in draft.lines] != [line.as_dict() for line in doc.lines] \
+            or (draft.kind, draft.client_id, draft.terms) != (doc.kind, doc.client_id, doc.terms):
+        return [Finding("drift", doc.number, f"recomputed from the facts known at issue, {doc.key} differs")]
+    return []
