@@ -31,6 +31,7 @@ def ingest(args: argparse.Namespace) -> int:
     lines = sys.stdin if args.file == "-" else read_lines(args.file)
     with services(args.db) as s:
         report = s.ingest.ingest_lines(lines)
+        s.follow_projections()
     if args.format == "json":
         print_json(report.as_dict())
     else:
@@ -50,6 +51,7 @@ def read_lines(path: str) -> list[str]:
 def advance(args: argparse.Namespace) -> int:
     with services(args.db) as s:
         report = s.advance.advance(args.to)
+        s.follow_projections()
     if args.format == "json":
         print_json(report.as_dict())
     else:
@@ -169,6 +171,44 @@ def replay(args: argparse.Namespace) -> int:
                                  r["replayed_quantity"], r["replayed_ttc"], r["difference"]] for r in changed],
                                {3, 4, 5, 6, 7}))
     return 0
+
+
+def projections_status(args: argparse.Namespace) -> int:
+    with services(args.db) as s:
+        follower = s.follower()
+        rows = [{"name": st.name, "position": st.position, "head": st.head, "lag": st.lag, "rows": st.rows}
+                for st in follower.status()]
+        follower.sql.close()
+    if args.format == "json":
+        print_json(rows)
+    else:
+        print(table(["projection", "position", "head", "lag", "rows"],
+                    [[r["name"], str(r["position"]), str(r["head"]), str(r["lag"]), str(r["rows"])] for r in rows],
+                    {1, 2, 3, 4}))
+    return 0
+
+
+def projections_rebuild(args: argparse.Namespace) -> int:
+    with services(args.db) as s:
+        follower = s.follower()
+        names = [args.name] if args.name else list(follower.views)
+        if args.name and args.name not in follower.views:
+            raise InvalidFact(f"no projection {args.name!r} (known: {', '.join(follower.views)})")
+        counts = {name: follower.rebuild(name, progress_bar(name)) for name in names}
+        follower.sql.close()
+    print_json(counts) if args.format == "json" else print(
+        "\n".join(f"{name}: rebuilt from {count} events" for name, count in counts.items()))
+    return 0
+
+
+def progress_bar(name: str):
+    def show(position: int, head: int) -> None:
+        done = position / head if head else 1.0
+        bar = "#" * int(done * 30)
+        sys.stderr.write(f"\r{name:<13} [{bar:<30}] {done:6.1%} {position}/{head}")
+        if position >= head:
+            sys.stderr.write("\n")
+    return show
 
 
 def verify(args: argparse.Namespace) -> int:

@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="from_date", type=iso_date, metavar="DATE")
     p.add_argument("--to", dest="to_date", type=iso_date, metavar="DATE")
     known_at(p).set_defaults(run=commands.replay)
+    projections = sub.add_parser("projections", help="the persisted views").add_subparsers(
+        dest="projections_command", required=True)
+    common(projections.add_parser("status", help="position and lag of each view")).set_defaults(
+        run=commands.projections_status)
+    p = common(projections.add_parser("rebuild", help="rebuild a view (or all) from the event log"))
+    p.add_argument("name", nargs="?")
+    p.set_defaults(run=commands.projections_rebuild)
     p = common(sub.add_parser("verify", help="check the hash chain and recompute every issued document"))
     p.set_defaults(run=commands.verify)
     p = common(sub.add_parser("explain", help="where each line of a document comes from"))

@@ -19,6 +19,8 @@ from infrastructure.terms_files import load_catalog
 from infrastructure.urssaf_http import UrssafHttpGateway
 from infrastructure.urssaf_simulator import UrssafSimulator
 from infrastructure.vault import Vault
+from projections.persisted import Follower
+from projections.sql import SqlSession
 
 
 def gateway_for(now: datetime) -> UrssafGateway:
@@ -34,6 +36,19 @@ class Services:
     app: BillingApp
     vault: Vault
     catalog: TermsCatalog
+    url: str = ""
+
+    def follower(self) -> Follower:
+        return Follower(self.app, SqlSession(self.url))
+
+    def follow_projections(self) -> None:
+        """Brings the persisted views up to date with what was just recorded."""
+        follower = self.follower()
+        try:
+            for name in follower.views:
+                follower.catch_up(name)
+        finally:
+            follower.sql.close()
 
     @property
     def ingest(self) -> IngestService:
@@ -51,7 +66,7 @@ def services(db: str | None) -> Iterator[Services]:
     vault = None
     try:
         vault = Vault(url)
-        yield Services(app, vault, load_catalog())
+        yield Services(app, vault, load_catalog(), url)
     finally:
         if vault is not None:
             vault.close()
