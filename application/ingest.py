@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from application import btb_appointments, btb_handlers, common_handlers, ets_handlers
 from application.app import BillingApp
 from application.context import Context, Sealer
+from application.unit_of_work import UnitOfWork
 from application.ets_facts import PERSONAL_DATA_FACTS
 from application.facts import Fact, digest, parse_fact
 from domain.errors import AlreadyExists, BillingError, IdempotencyConflict, InvalidFact
@@ -57,12 +58,64 @@ class IngestService:
         self.clock = clock
         self.vault = vault
 
-    def ingest_lines(self, lines: Iterable[str]) -> IngestReport:
+    def ingest_lines(self, lines: Iterable[str], batch: int = 1) -> IngestReport:
+        """Records the facts of JSON lines; with batch > 1, that many per transaction."""
         report = IngestReport()
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                self._count(report, number, line)
+        numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+        for start in range(0, len(numbered), batch):
+            chunk = numbered[start:start + batch]
+            if batch == 1 or not self._batch(chunk, report):
+                for number, line in chunk:
+                    self._count(report, number, line)
         return report
+
+    def _batch(self, chunk: list[tuple[int, str]], report: IngestReport) -> bool:
+        """Records a chunk in one transaction; False (nothing recorded) on a conflict with a
+        concurrent writer, and the chunk is then recorded fact by fact."""
+        work, seen = UnitOfWork(self.app), {}
+        outcome = IngestReport()
+        records = []
+        for number, line in chunk:
+            try:
+                record = self._judge(decode(line, number), work, seen)
+            except BillingError as exc:
+                work.reject()
+                outcome.refused.append({"key": key_of(line, number), "error": str(exc)})
+                continue
+            if record is None:
+                outcome.duplicates += 1
+            else:
+                records.append(record)
+        try:
+            self.app.save(*work.pending(), *records)
+        except IntegrityError:
+            return False
+        self._report(report, outcome, records)
+        return True
+
+    def _judge(self, raw: dict, work: UnitOfWork, seen: dict[str, str]) -> FactRecord | None:
+        fact = parse_fact(raw)
+        fact_digest = self._digest(fact, raw)
+        if fact.key in seen:
+            if seen[fact.key] != fact_digest:
+                raise IdempotencyConflict(f"fact {fact.key!r}: this key was already used with other content; "
+                                          "use a new key for a new fact")
+            return None
+        if self._seen(fact, fact_digest):
+            return None
+        ctx = Context(self.app, self.catalog, self.clock(), self.vault, work)
+        caused = work.accept(HANDLERS[fact.type](fact, ctx))
+        seen[fact.key] = fact_digest
+        return FactRecord.accept(fact.key, fact.type, fact_digest, caused, fact.at, ctx.recorded_at)
+
+    def _report(self, report: IngestReport, outcome: IngestReport, records: list[FactRecord]) -> None:
+        report.recorded += len(records)
+        report.duplicates += outcome.duplicates
+        report.refused += outcome.refused
+        for record in records:
+            log.info("fact_recorded", key=record.key, type=record.type, at=record.at.isoformat())
+        for refusal in outcome.refused:
+            log.warning("fact_refused", key=refusal["key"], error=refusal["error"])
 
     def _count(self, report: IngestReport, number: int, line: str) -> None:
         try:

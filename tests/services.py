@@ -27,8 +27,8 @@ class Engine:
         self.catalog = load_catalog()
         self.ingest_service = IngestService(self.app, self.catalog, lambda: RECORDED_AT, self.vault)
 
-    def ingest(self, *facts: dict) -> IngestReport:
-        return self.ingest_service.ingest_lines([json.dumps(f) for f in facts])
+    def ingest(self, *facts: dict, batch: int = 1) -> IngestReport:
+        return self.ingest_service.ingest_lines([json.dumps(f) for f in facts], batch=batch)
 
     def refusal(self, fact: dict) -> str:
         report = self.ingest(fact)

@@ -161,3 +161,25 @@ def test_suspension_for_breach_stops_fees_until_the_breach_is_remedied(engine: E
     engine.advance(date(2026, 9, 30))
     # Échéances 4 May, 4 June billed; 4 July and 4 August fall in the suspension; 4 September again.
     assert [i["issued_on"] for i in engine.invoices()] == ["2026-05-04", "2026-06-04", "2026-09-04"]
+
+
+@pytest.mark.parametrize("batch", [3, 500])
+def test_facts_saved_in_batches_are_judged_as_one_by_one(db_url: str, tmp_path, batch: int) -> None:
+    from tests.test_btb_scenario import history
+    from tests.test_etincelle_scenario import history as etincelle
+
+    facts = [*history(), *etincelle()]
+    facts += [facts[0], {**facts[1], "name": "Autre nom"}]  # a duplicate and a conflicting key
+    one_by_one = Engine(f"sqlite:///{tmp_path / 'single.db'}")
+    batched = Engine(db_url)
+    try:
+        single = one_by_one.ingest(*facts).as_dict()
+        grouped = batched.ingest(*facts, batch=batch).as_dict()
+        assert grouped["recorded"] == single["recorded"] and grouped["duplicates"] == single["duplicates"]
+        assert sorted(r["key"] for r in grouped["refused"]) == sorted(r["key"] for r in single["refused"])
+        one_by_one.advance(date(2026, 12, 31))
+        batched.advance(date(2026, 12, 31))
+        assert [(i["number"], i["lines"]) for i in batched.invoices()] == [(i["number"], i["lines"]) for i in one_by_one.invoices()]
+    finally:
+        one_by_one.close()
+        batched.close()

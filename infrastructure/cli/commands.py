@@ -27,10 +27,13 @@ from projections.ledger import read_ledger
 from projections.receivables import receivables as receivable_rows
 
 
+INGEST_BATCH = 500  # facts per transaction; a refused fact still records nothing
+
+
 def ingest(args: argparse.Namespace) -> int:
     lines = sys.stdin if args.file == "-" else read_lines(args.file)
     with services(args.db) as s:
-        report = s.ingest.ingest_lines(lines)
+        report = s.ingest.ingest_lines(lines, batch=INGEST_BATCH)
         s.follow_projections()
     if args.format == "json":
         print_json(report.as_dict())
