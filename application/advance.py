@@ -19,7 +19,7 @@ from domain.calendar import end_of_day
 from domain.corrections import corrections
 from domain.documents import Draft
 from domain.terms_catalog import TermsCatalog
-from projections.ledger import Ledger, read_ledger
+from projections.ledger import Ledger, follow
 
 log = structlog.get_logger("billing.advance")
 
@@ -72,19 +72,21 @@ class AdvanceService:
 
     def advance(self, to: date) -> AdvanceReport:
         report = AdvanceReport(to)
-        documents = Issuer(self.app, self.clock).issue(lambda ledger: due_drafts(ledger, self.catalog, to),
-                                                       end_of_day(to))
+        issuer = Issuer(self.app, self.clock)
+        documents = issuer.issue(lambda ledger: due_drafts(ledger, self.catalog, to), end_of_day(to))
         report.issued = [doc.number for doc in documents]
-        self._talk_to_urssaf(to, report)
+        self._talk_to_urssaf(to, report, issuer.ledger or Ledger())
         return report
 
-    def _talk_to_urssaf(self, to: date, report: AdvanceReport) -> None:
+    def _talk_to_urssaf(self, to: date, report: AdvanceReport, ledger: Ledger) -> None:
         if self.gateway_for is None:
             return
         sync = UrssafSync(self.ingest, self.gateway_for(end_of_day(to)), self.clock)
         try:
-            report.urssaf_sent += sync.send_pending(read_ledger(self.app), end_of_day(to))
-            report.urssaf_polled += sync.poll(read_ledger(self.app), end_of_day(to))
+            follow(self.app, ledger)
+            report.urssaf_sent += sync.send_pending(ledger, end_of_day(to))
+            follow(self.app, ledger)
+            report.urssaf_polled += sync.poll(ledger, end_of_day(to))
         except UrssafUnavailable as exc:
             # The documents stand; what was not sent is sent by the next run.
             report.urssaf_error = str(exc)

@@ -17,12 +17,12 @@ from domain.terms import BtbTerms
 
 
 def appointment_scheduled(fact: f.AppointmentScheduled, ctx: Context) -> list[Any]:
-    client = btb_client(fact.client_id, ctx, "an appointment")
     ctx.require_new(Appointment, fact.appointment_id, "appointment")
     if fact.subscription_id and fact.pack_id:
         raise InvalidFact(f"fact {fact.key!r}: name subscription_id or pack_id, not both")
     subscription_id, pack_id = fact.subscription_id, fact.pack_id
     if not subscription_id and not pack_id:
+        client = btb_client(fact.client_id, ctx, "an appointment")
         subscription_id, pack_id = default_contract(client, fact, ctx)
     changed: list[Any] = []
     if subscription_id:

@@ -59,9 +59,11 @@ def session_cancelled(fact: f.SessionCancelled, ctx: Context) -> list[Any]:
 def session_held(fact: f.SessionHeld, ctx: Context) -> list[Any]:
     s = session(fact, ctx)
     client = ctx.get(Client, s.client_id, "client", CLIENT_HINT)
-    s.hold(Attendance(fact.at, fact.student_late_minutes, fact.provider_late_minutes, fact.parking_fee,
-                      fact.makeup_minutes), ctx.recorded_at)
+    attendance = Attendance(fact.at, fact.student_late_minutes, fact.provider_late_minutes, fact.parking_fee,
+                            fact.makeup_minutes)
+    s.check_hold(attendance)
     client.settle_makeup(s.session_id, fact.provider_late_minutes, fact.makeup_minutes, fact.at, ctx.recorded_at)
+    s.hold(attendance, ctx.recorded_at)
     return [s, client]
 
 

@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from application import btb_appointments, btb_handlers, common_handlers, ets_handlers
 from application.app import BillingApp
 from application.context import Context, Sealer
-from application.unit_of_work import UnitOfWork
+from application.unit_of_work import DirtyBatch, UnitOfWork
 from application.ets_facts import PERSONAL_DATA_FACTS
 from application.facts import Fact, digest, parse_fact
 from domain.errors import AlreadyExists, BillingError, IdempotencyConflict, InvalidFact
@@ -62,24 +62,30 @@ class IngestService:
         """Records the facts of JSON lines; with batch > 1, that many per transaction."""
         report = IngestReport()
         numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+        work = UnitOfWork(self.app)
         for start in range(0, len(numbered), batch):
             chunk = numbered[start:start + batch]
-            if batch == 1 or not self._batch(chunk, report):
+            if batch == 1 or not self._batch(chunk, report, work):
+                # A conflict with a concurrent writer, or a dirty batch: nothing of it was saved.
+                work = UnitOfWork(self.app)
                 for number, line in chunk:
                     self._count(report, number, line)
         return report
 
-    def _batch(self, chunk: list[tuple[int, str]], report: IngestReport) -> bool:
-        """Records a chunk in one transaction; False (nothing recorded) on a conflict with a
-        concurrent writer, and the chunk is then recorded fact by fact."""
-        work, seen = UnitOfWork(self.app), {}
+    def _batch(self, chunk: list[tuple[int, str]], report: IngestReport, work: UnitOfWork) -> bool:
+        """Records a chunk in one transaction. The aggregates stay loaded for the next chunk:
+        if another writer changed one meanwhile, that chunk's save fails and is redone."""
+        seen: dict[str, str] = {}
         outcome = IngestReport()
         records = []
         for number, line in chunk:
             try:
                 record = self._judge(decode(line, number), work, seen)
             except BillingError as exc:
-                work.reject()
+                try:
+                    work.reject()
+                except DirtyBatch:
+                    return False
                 outcome.refused.append({"key": key_of(line, number), "error": str(exc)})
                 continue
             if record is None:
@@ -90,6 +96,7 @@ class IngestService:
             self.app.save(*work.pending(), *records)
         except IntegrityError:
             return False
+        work.trim()
         self._report(report, outcome, records)
         return True
 

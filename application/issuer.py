@@ -33,9 +33,11 @@ class Issuer:
     def __init__(self, app: BillingApp, clock: Callable[[], datetime]):
         self.app = app
         self.clock = clock
+        self.ledger: Ledger | None = None
 
     def issue(self, drafts_for: DraftsFor, at: datetime) -> list[IssuedDocument]:
-        """Issues the drafts `drafts_for(ledger)` names, in their order, retrying on conflicts."""
+        """Issues the drafts `drafts_for(ledger)` names, in their order, retrying on conflicts.
+        Afterwards `self.ledger` is the history it worked from (without what it issued)."""
         issued: list[IssuedDocument] = []
         for attempt in range(ATTEMPTS):
             try:
@@ -47,7 +49,8 @@ class Issuer:
 
     def _issue_once(self, drafts_for: DraftsFor, at: datetime, issued: list[IssuedDocument]) -> None:
         sequences = {p: self._sequence(p) for p in PREFIXES}
-        drafts = drafts_for(read_ledger(self.app))
+        self.ledger = read_ledger(self.app)
+        drafts = drafts_for(self.ledger)
         for provider, sequence in sequences.items():
             mine = [d for d in drafts if d.provider == provider]
             for start in range(0, len(mine), BATCH):

@@ -1,12 +1,13 @@
 """Many facts, one transaction: aggregates loaded once per batch and saved together.
 
-Each fact works on copies of the batch's aggregates; only a fact that is accepted puts its
-copies back, so a refused fact changes nothing, exactly as when facts are saved one by one.
+Each fact changes the batch's aggregates only through events, after its guards passed. If a
+refused fact had already recorded an event on one of them, the batch is no longer clean: it is
+then abandoned (nothing saved) and its facts are recorded one by one, so a refused fact never
+changes anything.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 from uuid import UUID
 
@@ -15,25 +16,25 @@ from eventsourcing.application import AggregateNotFoundError
 from application.app import BillingApp
 
 
+class DirtyBatch(Exception):
+    """A refused fact left an event behind in the batch."""
+
+
 class UnitOfWork:
     def __init__(self, app: BillingApp):
         self.app = app
         self.batch: dict[UUID, Any] = {}
-        self.fact: dict[UUID, tuple[Any, int]] = {}
+        self.touched: dict[UUID, int] = {}
 
     def get(self, aggregate_id: UUID) -> Any:
         """The aggregate as the batch has it so far; raises AggregateNotFoundError."""
-        if aggregate_id in self.fact:
-            return self.fact[aggregate_id][0]
         if aggregate_id not in self.batch:
             self.batch[aggregate_id] = self.app.repository.get(aggregate_id)
-        working = copy.deepcopy(self.batch[aggregate_id])
-        self.fact[aggregate_id] = (working, len(working.pending_events))
-        return working
+        aggregate = self.batch[aggregate_id]
+        self.touched.setdefault(aggregate_id, len(aggregate.pending_events))
+        return aggregate
 
     def contains(self, aggregate_id: UUID) -> bool:
-        if aggregate_id in self.fact or aggregate_id in self.batch:
-            return True
         try:
             self.get(aggregate_id)
         except AggregateNotFoundError:
@@ -44,14 +45,21 @@ class UnitOfWork:
         """Keeps this fact's changes; returns the events it caused ("id:version")."""
         caused = []
         for aggregate in changed:
-            before = self.fact.get(aggregate.id, (None, 0))[1]
+            before = self.touched.get(aggregate.id, 0)
             caused += [f"{e.originator_id}:{e.originator_version}" for e in aggregate.pending_events[before:]]
             self.batch[aggregate.id] = aggregate
-        self.fact.clear()
+        self.touched.clear()
         return caused
 
     def reject(self) -> None:
-        self.fact.clear()
+        if any(len(self.batch[i].pending_events) != n for i, n in self.touched.items()):
+            raise DirtyBatch
+        self.touched.clear()
 
     def pending(self) -> list[Any]:
         return [a for a in self.batch.values() if a.pending_events]
+
+    def trim(self, keep: int = 200_000) -> None:
+        """Bounds the memory kept between batches (oldest loaded first out)."""
+        for aggregate_id in list(self.batch)[: max(0, len(self.batch) - keep)]:
+            del self.batch[aggregate_id]

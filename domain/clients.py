@@ -91,12 +91,12 @@ class Client(BillingAggregate):
         self, session_id: str, owed: int, given: int, at: datetime, recorded_at: datetime,
     ) -> None:
         """CGV art. 6: a late provider owes the minutes lost; make-up time given draws on them."""
-        if owed:
-            self.record(self.MakeUpOwed, at, recorded_at, session_id=session_id, minutes=owed)
         if given > self.makeup_minutes:
             raise MakeUpNotOwed(
                 f"client {self.client_id!r} is owed {self.makeup_minutes} minutes of make-up time, "
                 f"not {given} (CGV art. 6)"
             )
+        if owed:
+            self.record(self.MakeUpOwed, at, recorded_at, session_id=session_id, minutes=owed)
         if given:
             self.record(self.MakeUpGiven, at, recorded_at, session_id=session_id, minutes=given)

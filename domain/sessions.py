@@ -182,12 +182,15 @@ class TutoringSession(BillingAggregate):
             return self.CancellationForceMajeure
         return self.CancellationLate
 
-    def hold(self, attendance: Attendance, recorded_at: datetime) -> None:
+    def check_hold(self, attendance: Attendance) -> None:
         self._refuse_if_ended("held")
         self._require_confirmed("held")
         if attendance.student_late_minutes + attendance.provider_late_minutes > self.duration_minutes:
             raise SessionStateError(f"session {self.session_id!r} lasts {self.duration_minutes} minutes; "
                                     "the lateness recorded exceeds it")
+
+    def hold(self, attendance: Attendance, recorded_at: datetime) -> None:
+        self.check_hold(attendance)
         self.record(self.SessionHeld, attendance.at, recorded_at,
                     student_late_minutes=attendance.student_late_minutes,
                     provider_late_minutes=attendance.provider_late_minutes,
