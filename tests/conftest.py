@@ -79,3 +79,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def pg_url() -> Iterator[str]:
     """URL of a brand-new, empty PostgreSQL database, dropped after the test."""
     yield from _fresh_postgres_database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend's name, for property tests that make a fresh store per example."""
+    if request.param == "postgres":
+        _server_url()  # skips, or fails, here when there is no server
+    return request.param

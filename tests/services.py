@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from uuid import uuid4
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -12,6 +16,7 @@ from infrastructure.store import open_app
 from infrastructure.urssaf_simulator import UrssafSimulator
 from infrastructure.vault import Vault
 from projections.attestations import attestations
+from tests.conftest import _fresh_postgres_database
 from infrastructure.terms_files import load_catalog
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
@@ -21,7 +26,10 @@ FAR_FUTURE = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 class Engine:
+    """The services on one store; `url` is the store's URL."""
+
     def __init__(self, url: str):
+        self.url = url
         self.app = open_app(url)
         self.vault = Vault(url)
         self.catalog = load_catalog()
@@ -47,3 +55,22 @@ class Engine:
     def close(self) -> None:
         self.vault.close()
         self.app.close()
+
+
+@contextmanager
+def engine_on(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh store of that backend for one hypothesis example, dropped afterwards."""
+    if backend == "sqlite":
+        engine = Engine(f"sqlite:///{tmp_path / (uuid4().hex + '.db')}")
+        try:
+            yield engine
+        finally:
+            engine.close()
+        return
+    databases = _fresh_postgres_database()
+    engine = Engine(next(databases))
+    try:
+        yield engine
+    finally:
+        engine.close()
+        next(databases, None)

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from uuid import uuid4
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import _fresh_postgres_database, _server_url
-from tests.services import Engine
+from tests.services import Engine, engine_on
 from tests.test_etincelle_scenario import history
 
 FIRST_ADVANCE = date(2026, 1, 10)
@@ -37,20 +34,6 @@ def chains() -> tuple[list[dict], list[list[dict]], list[dict]]:
     return prefix, list(by_chain.values()), payments
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres":
-        _server_url()
-    return request.param
-
-
-def engine_on(backend: str, tmp_path: Path):
-    if backend == "sqlite":
-        return Engine(f"sqlite:///{tmp_path / (uuid4().hex + '.db')}"), None
-    databases = _fresh_postgres_database()
-    return Engine(next(databases)), databases
-
-
 def outcome(engine: Engine) -> tuple:
     engine.advance(END)
     invoices = [(i["number"], i["key"], i["lines"], i["paid"], i.get("avance_immediate")) for i in engine.invoices()]
@@ -58,17 +41,12 @@ def outcome(engine: Engine) -> tuple:
 
 
 def run(backend: str, tmp_path: Path, ordered: list[dict], steps: list[tuple[int, date]]) -> tuple:
-    engine, db = engine_on(backend, tmp_path)
-    try:
+    with engine_on(backend, tmp_path) as engine:
         for position, fact in enumerate(ordered):
             for _, day in (s for s in steps if s[0] == position):
                 engine.advance(day)
             engine.ingest(fact)
         return outcome(engine)
-    finally:
-        engine.close()
-        if db is not None:
-            next(db, None)
 
 
 @st.composite

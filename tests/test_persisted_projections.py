@@ -6,36 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from uuid import uuid4
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from projections.persisted import Follower
 from projections.sql import SqlSession
-from tests.conftest import _fresh_postgres_database, _server_url
 from tests.histories import ORIGIN, facts_for, subscriptions
-from tests.services import Engine
+from tests.services import Engine, engine_on
 from tests.test_etincelle_scenario import history as etincelle_history
 
 TABLES = {"invoices": "projection_invoices", "receivables": "projection_balances", "attestations": "projection_eligible"}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres":
-        _server_url()
-    return request.param
-
-
-def open_engine(backend: str, tmp_path: Path):
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / (uuid4().hex + '.db')}"
-        return Engine(url), url, None
-    databases = _fresh_postgres_database()
-    url = next(databases)
-    return Engine(url), url, databases
 
 
 def snapshot(sql: SqlSession) -> dict[str, list[tuple]]:
@@ -45,32 +26,33 @@ def snapshot(sql: SqlSession) -> dict[str, list[tuple]]:
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(subs=subscriptions, cuts=st.lists(st.integers(0, 200), max_size=4), steps=st.lists(st.integers(1, 400), max_size=3))
 def test_incremental_views_equal_a_rebuild(backend: str, tmp_path: Path, subs, cuts, steps) -> None:
-    engine, url, db = open_engine(backend, tmp_path)
-    sql = SqlSession(url)
-    try:
-        follower = Follower(engine.app, sql)
-        facts = facts_for(subs, pack=True) + etincelle_history()
-        bounds = sorted({0, len(facts), *(c % (len(facts) + 1) for c in cuts)})
-        for start, end in zip(bounds, bounds[1:]):
-            engine.ingest(*facts[start:end])
-            for offset in steps:
-                engine.advance(ORIGIN + timedelta(days=offset))
-            for name in follower.views:
-                follower.catch_up(name)
-        engine.advance(ORIGIN + timedelta(days=420))
+    with engine_on(backend, tmp_path) as engine:
+        sql = SqlSession(engine.url)
+        try:
+            check_incremental_equals_rebuild(engine, sql, subs, cuts, steps)
+        finally:
+            sql.close()
+
+
+def check_incremental_equals_rebuild(engine: Engine, sql: SqlSession, subs, cuts, steps) -> None:
+    follower = Follower(engine.app, sql)
+    facts = facts_for(subs, pack=True) + etincelle_history()
+    bounds = sorted({0, len(facts), *(c % (len(facts) + 1) for c in cuts)})
+    for start, end in zip(bounds, bounds[1:]):
+        engine.ingest(*facts[start:end])
+        for offset in steps:
+            engine.advance(ORIGIN + timedelta(days=offset))
         for name in follower.views:
             follower.catch_up(name)
-        incremental = snapshot(sql)
-        for name in follower.views:
-            follower.rebuild(name)
-        assert snapshot(sql) == incremental
-        assert_agrees_with_read_model(engine, incremental)
-        assert all(s.lag == 0 for s in follower.status())
-    finally:
-        sql.close()
-        engine.close()
-        if db is not None:
-            next(db, None)
+    engine.advance(ORIGIN + timedelta(days=420))
+    for name in follower.views:
+        follower.catch_up(name)
+    incremental = snapshot(sql)
+    for name in follower.views:
+        follower.rebuild(name)
+    assert snapshot(sql) == incremental
+    assert_agrees_with_read_model(engine, incremental)
+    assert all(s.lag == 0 for s in follower.status())
 
 
 def assert_agrees_with_read_model(engine: Engine, views: dict[str, list[tuple]]) -> None:

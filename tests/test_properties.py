@@ -4,52 +4,27 @@ that have no gap and follow issue dates; totals are sums of lines."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from uuid import uuid4
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.verify_service import verify_store
 from projections.ledger import read_ledger
-from tests.conftest import _fresh_postgres_database, _server_url
 from tests.histories import ORIGIN, facts_for, subscriptions
-from tests.services import Engine
+from tests.services import engine_on
 
 END = ORIGIN + timedelta(days=420)
 PROPERTY_SETTINGS = settings(max_examples=12, deadline=None,
                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
-def fresh_engine(backend: str, tmp_path: Path):
-    if backend == "sqlite":
-        return Engine(f"sqlite:///{tmp_path / (uuid4().hex + '.db')}"), None
-    databases = _fresh_postgres_database()
-    return Engine(next(databases)), databases
-
-
-def close(engine: Engine, databases) -> None:
-    engine.close()
-    if databases is not None:
-        next(databases, None)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres":
-        _server_url()  # skips, or fails, here when there is no server
-    return request.param
-
-
 @PROPERTY_SETTINGS
 @given(subs=subscriptions, pack=st.booleans(), steps=st.lists(st.integers(1, 420), max_size=5))
 def test_advancing_in_steps_equals_one_advance(backend: str, tmp_path: Path, subs, pack, steps) -> None:
-    stepped, stepped_db = fresh_engine(backend, tmp_path)
-    once, once_db = fresh_engine(backend, tmp_path)
-    try:
+    with engine_on(backend, tmp_path) as stepped, engine_on(backend, tmp_path) as once:
         facts = facts_for(subs, pack)
         stepped.ingest(*facts)
         once.ingest(*facts)
@@ -61,16 +36,12 @@ def test_advancing_in_steps_equals_one_advance(backend: str, tmp_path: Path, sub
         assert comparable(stepped.invoices()) == comparable(once.invoices())
         assert_totals_are_sums(once.invoices())
         assert verify_store(stepped.app, stepped.catalog) == []
-    finally:
-        close(stepped, stepped_db)
-        close(once, once_db)
 
 
 @PROPERTY_SETTINGS
 @given(subs=subscriptions, pack=st.booleans())
 def test_state_folded_from_the_log_equals_the_live_aggregates(backend: str, tmp_path: Path, subs, pack) -> None:
-    engine, db = fresh_engine(backend, tmp_path)
-    try:
+    with engine_on(backend, tmp_path) as engine:
         engine.ingest(*facts_for(subs, pack))
         engine.advance(END)
         ledger = read_ledger(engine.app)
@@ -78,8 +49,6 @@ def test_state_folded_from_the_log_equals_the_live_aggregates(backend: str, tmp_
         for aggregate_id, folded in ledger.aggregates.items():
             live = engine.app.repository.get(aggregate_id)
             assert vars(folded) == vars(live)
-    finally:
-        close(engine, db)
 
 
 def assert_numbers_continuous_and_chronological(invoices: list[dict]) -> None:
