@@ -7,13 +7,20 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 
-from eventsourcing.domain import EventSourcingError
-from eventsourcing.utils import TopicError
+from zoneinfo import ZoneInfo
 
-from domain.calendar import end_of_day
 from domain.errors import BillingError
-from infrastructure.cli import api_commands, commands
-from infrastructure.logs import configure_logging
+from infrastructure.cli import api_commands
+
+
+def lazy(name: str) -> Callable[[argparse.Namespace], int]:
+    """The command's function, imported when it runs: `billing --help` stays a cold start
+    of a fraction of a second (the engine's modules load only for real work)."""
+    def run(args: argparse.Namespace) -> int:
+        from infrastructure.cli import commands
+
+        return getattr(commands, name)(args)
+    return run
 
 
 def iso_date(text: str) -> date:
@@ -27,7 +34,8 @@ def moment(text: str) -> datetime:
     """An ISO timestamp with offset, or a date (the end of that day, Paris time)."""
     try:
         if len(text) == 10:
-            return end_of_day(date.fromisoformat(text))
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, 23, 59, 59, 999999, tzinfo=ZoneInfo("Europe/Paris"))
         value = datetime.fromisoformat(text)
     except ValueError:
         value = None
@@ -55,10 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = common(sub.add_parser("ingest", help="record the facts of a JSON Lines file (- for stdin)"))
     p.add_argument("file")
-    p.set_defaults(run=commands.ingest)
+    p.set_defaults(run=lazy("ingest"))
     p = common(sub.add_parser("advance", help="issue everything due up to the end of DATE (Paris)"))
     p.add_argument("--to", type=iso_date, required=True, metavar="DATE")
-    p.set_defaults(run=commands.advance)
+    p.set_defaults(run=lazy("advance"))
     p = common(sub.add_parser("invoices", help="issued invoices and credit notes"))
     p.add_argument("--provider", choices=["btbconnect", "etincelle"])
     p.add_argument("--client", metavar="ID")
@@ -66,22 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="to_date", type=iso_date, metavar="DATE")
     p.add_argument("--as-of", dest="as_of", type=iso_date, metavar="DATE",
                    help="payments known up to the end of DATE (default: today)")
-    known_at(p).set_defaults(run=commands.invoices)
+    known_at(p).set_defaults(run=lazy("invoices"))
     p = common(sub.add_parser("receivables", help="what each client owes on a date, with ageing and penalties"))
     p.add_argument("--as-of", dest="as_of", type=iso_date, required=True, metavar="DATE")
     p.add_argument("--provider", choices=["btbconnect", "etincelle"])
     p.add_argument("--client", metavar="ID")
-    known_at(p).set_defaults(run=commands.receivables)
+    known_at(p).set_defaults(run=lazy("receivables"))
     penalties = sub.add_parser("penalties", help="late-payment penalties").add_subparsers(
         dest="penalties_command", required=True)
     p = common(penalties.add_parser("invoice", help="issue the penalties accrued by a client's late invoices"))
     p.add_argument("--client", metavar="ID", required=True)
     p.add_argument("--as-of", dest="as_of", type=iso_date, required=True, metavar="DATE")
-    p.set_defaults(run=commands.penalties_invoice)
+    p.set_defaults(run=lazy("penalties_invoice"))
     p = common(sub.add_parser("attestations", help="annual tax attestations of L'Étincelle's clients"))
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--client", metavar="ID")
-    known_at(p).set_defaults(run=commands.attestations)
+    known_at(p).set_defaults(run=lazy("attestations"))
     p = common(sub.add_parser("replay", help="the recorded history re-billed under a terms version, "
                               "beside what was issued"))
     p.add_argument("--terms", required=True, metavar="REF|PATH")
@@ -89,41 +97,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--client", metavar="ID")
     p.add_argument("--from", dest="from_date", type=iso_date, metavar="DATE")
     p.add_argument("--to", dest="to_date", type=iso_date, metavar="DATE")
-    known_at(p).set_defaults(run=commands.replay)
+    known_at(p).set_defaults(run=lazy("replay"))
     projections = sub.add_parser("projections", help="the persisted views").add_subparsers(
         dest="projections_command", required=True)
     common(projections.add_parser("status", help="position and lag of each view")).set_defaults(
-        run=commands.projections_status)
+        run=lazy("projections_status"))
     p = common(projections.add_parser("rebuild", help="rebuild a view (or all) from the event log"))
     p.add_argument("name", nargs="?")
-    p.set_defaults(run=commands.projections_rebuild)
+    p.set_defaults(run=lazy("projections_rebuild"))
     p = common(sub.add_parser("verify", help="check the hash chain and recompute every issued document"))
-    p.set_defaults(run=commands.verify)
+    p.set_defaults(run=lazy("verify"))
     p = common(sub.add_parser("explain", help="where each line of a document comes from"))
     p.add_argument("number")
     p.add_argument("--line", type=int, metavar="N")
-    p.set_defaults(run=commands.explain)
+    p.set_defaults(run=lazy("explain"))
     terms = sub.add_parser("terms", help="terms versions").add_subparsers(dest="terms_command", required=True)
-    common(terms.add_parser("list", help="the known terms versions")).set_defaults(run=commands.terms_list)
+    common(terms.add_parser("list", help="the known terms versions")).set_defaults(run=lazy("terms_list"))
     p = common(terms.add_parser("show", help="every parameter of one version"))
     p.add_argument("reference", metavar="REF|PATH")
-    p.set_defaults(run=commands.terms_show)
+    p.set_defaults(run=lazy("terms_show"))
     p = common(terms.add_parser("diff", help="what changed from version A to version B, in words"))
     p.add_argument("a", metavar="A")
     p.add_argument("b", metavar="B")
-    p.set_defaults(run=commands.terms_diff)
+    p.set_defaults(run=lazy("terms_diff"))
     p = common(terms.add_parser("check", help="validate a version and warn about what deserves it"))
     p.add_argument("reference", metavar="REF|PATH")
-    p.set_defaults(run=commands.terms_check)
+    p.set_defaults(run=lazy("terms_check"))
     personal = sub.add_parser("personal-data", help="a client's URSSAF registration data").add_subparsers(
         dest="personal_command", required=True)
     for name, help_text in (("show", "the data, IBAN masked"), ("erase", "erase it for good (crypto-shredding)")):
         p = common(personal.add_parser(name, help=help_text))
         p.add_argument("--client", metavar="ID", required=True)
-        p.set_defaults(run=getattr(commands, f"personal_data_{name}"))
+        p.set_defaults(run=lazy(f"personal_data_{name}"))
     api_commands.add_commands(sub, common)
     p = common(sub.add_parser("demo", help="record a sample history, advance the clock, print invoices"))
-    p.set_defaults(run=commands.demo)
+    p.set_defaults(run=lazy("demo"))
     p = sub.add_parser("scheduler", help="advance to today at start-up, then daily (Europe/Paris); "
                        "one scheduler acts at a time")
     p.add_argument("--db", metavar="URL", help="postgresql://… or an SQLite file "
@@ -131,12 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
     when = p.add_mutually_exclusive_group()
     when.add_argument("--at", metavar="HH:MM", help="time of the daily run, Paris time (default 00:05)")
     when.add_argument("--every", type=float, metavar="SECONDS", help="run every SECONDS instead of daily")
-    p.set_defaults(run=commands.scheduler)
+    p.set_defaults(run=lazy("scheduler"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Loaded past the parser, like the commands, for a fast `billing --help`.
+    from eventsourcing.domain import EventSourcingError
+    from eventsourcing.utils import TopicError
+
+    from infrastructure.logs import configure_logging
+
     configure_logging("warning" if args.command == "demo" else "info")
     run: Callable[[argparse.Namespace], int] = args.run
     try:
