@@ -8,9 +8,10 @@ from application import facts as f
 from application.context import Context
 from domain.clients import Client
 from domain.calendar import paris_date
-from domain.errors import AlreadyExists, InvalidFact, MinorClient, PaymentError
+from domain.errors import AlreadyExists, InvalidFact, MinorClient, PaymentError, StarterPackNotRefundable
 from domain.issuing import DocumentCancellation, IssuedDocument
 from domain.records import Payment
+from domain.starter_packs import StarterPack
 
 REGISTER_HINT = "ingest its client.registered first"
 
@@ -73,7 +74,19 @@ def invoice_cancelled(fact: f.InvoiceCancelled, ctx: Context) -> list[Any]:
     document = ctx.get(IssuedDocument, fact.invoice, "invoice", "name an issued invoice number")
     if ctx.exists(DocumentCancellation, fact.invoice):
         raise AlreadyExists(f"invoice {fact.invoice} was already cancelled")
+    if document.key.startswith("btb:pack:"):
+        check_pack_refundable(document.key.removeprefix("btb:pack:"), fact, ctx)
     return [DocumentCancellation.cancel(document, fact.reason, fact.at, ctx.recorded_at)]
+
+
+def check_pack_refundable(pack_id: str, fact: f.InvoiceCancelled, ctx: Context) -> None:
+    pack = ctx.get(StarterPack, pack_id, "Starter Pack", "")
+    if pack.campaign_started_at is not None and pack.campaign_started_at <= fact.at:
+        # CGPS art. 3.3
+        raise StarterPackNotRefundable(
+            f"Starter Pack {pack_id!r} cannot be refunded: its campaign started on "
+            f"{paris_date(pack.campaign_started_at)} (CGPS art. 3.3, no refund once the campaign started)"
+        )
 
 
 HANDLERS = {

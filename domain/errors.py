@@ -37,6 +37,10 @@ class StarterPackExhausted(BillingError):
     """The pack's appointments have all been validated."""
 
 
+class StarterPackNotRefundable(BillingError):
+    """CGPS art. 3.3: no refund once the campaign started."""
+
+
 class AnomalyWindowClosed(BillingError):
     """CGPS art. 1, 7: anomalies are declared within 5 jours ouvrables."""
 

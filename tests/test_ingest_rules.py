@@ -183,3 +183,12 @@ def test_facts_saved_in_batches_are_judged_as_one_by_one(db_url: str, tmp_path, 
     finally:
         one_by_one.close()
         batched.close()
+
+
+def test_a_starter_pack_is_not_refunded_once_its_campaign_started(engine: Engine) -> None:
+    engine.ingest(client(), fact("p", "starter_pack.ordered", "2026-05-02T09:00:00+02:00", pack_id="P", client_id="C1"))
+    engine.advance(date(2026, 5, 31))
+    cancel = fact("k", "invoice.cancelled", "2026-05-10T09:00:00+02:00", invoice="BTB-2026-00001", reason="refund")
+    engine.ingest(fact("go", "starter_pack.campaign_started", "2026-05-05T09:00:00+02:00", pack_id="P"))
+    assert "CGPS art. 3.3" in engine.refusal(cancel)
+    assert engine.ingest({**cancel, "key": "k-before", "at": "2026-05-04T09:00:00+02:00"}).recorded == 1
