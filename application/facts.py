@@ -172,7 +172,7 @@ def parse_fact(raw: Any) -> Fact:
     key = raw.get("key")
     label = f"fact {key!r}" if isinstance(key, str) else "fact without a 'key'"
     fact_type = raw.get("type")
-    if fact_type not in FACT_TYPES:
+    if not isinstance(fact_type, str) or fact_type not in FACT_TYPES:
         known = ", ".join(sorted(FACT_TYPES))
         raise InvalidFact(f"{label}: unknown type {fact_type!r} (known: {known})")
     try:

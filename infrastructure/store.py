@@ -60,7 +60,8 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_LOCK_TIMEOUT": "30",
-        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_POOL_SIZE": os.environ.get("BILLING_POSTGRES_POOL_SIZE", "2"),
+        "POSTGRES_MAX_OVERFLOW": os.environ.get("BILLING_POSTGRES_MAX_OVERFLOW", "10"),
         "POSTGRES_CONNECT_TIMEOUT": "10",
     }
 

@@ -276,3 +276,11 @@ def test_digest_is_stable_under_reordering_and_rekeying(items, key) -> None:
     base = {"key": "k-0", "at": AT, **VALID[12]}
     shuffled = dict([("key", key), ("at", AT), *items])
     assert digest(shuffled) == digest(base)
+
+
+def test_a_type_that_is_not_a_string_is_refused_not_a_crash() -> None:
+    from application.facts import parse_fact
+    from domain.errors import InvalidFact
+
+    with pytest.raises(InvalidFact, match="unknown type"):
+        parse_fact({"key": "k", "type": {"x": 1}, "at": "2026-05-01T10:00:00+02:00"})

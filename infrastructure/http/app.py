@@ -1,0 +1,45 @@
+"""The ASGI application: one store and one token table for the life of the process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI
+
+from infrastructure.cli.wiring import services
+from infrastructure.http import facts_api, ops_api, problems, reads_api
+from infrastructure.http.access import AccessLog
+from infrastructure.http.metrics import Metrics
+from infrastructure.http.tokens import TokenStore
+from infrastructure.store import database_url
+
+DESCRIPTION = """Internal services append facts; finance and auditors read invoices, receivables and
+attestations. Every endpoint but `/health` and the docs needs `Authorization: Bearer <token>`
+(`billing tokens create`): a `service` token appends facts, `finance` reads, `auditor` reads and
+replays, each within its providers. Errors are RFC 9457 `application/problem+json`."""
+WORKER_THREADS = 8
+
+
+def create_app(db: str | None = None) -> FastAPI:
+    metrics = Metrics()
+    for outcome in ("recorded", "duplicate", "refused"):  # present from the start, at 0
+        metrics.count(f"billing_facts_{outcome}_total", f"Facts {outcome} through the API.", 0)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+        async with AsyncExitStack() as stack:
+            app.state.services = stack.enter_context(services(db))
+            app.state.tokens = TokenStore(database_url(db))
+            stack.callback(app.state.tokens.close)
+            yield
+
+    app = FastAPI(title="Billing engine API", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app.state.metrics = metrics
+    problems.install(app)
+    for module in (facts_api, reads_api, ops_api):
+        app.include_router(module.router)
+    app.add_middleware(AccessLog, metrics=metrics)
+    return app

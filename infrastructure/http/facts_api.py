@@ -1,0 +1,153 @@
+"""POST /facts: one fact (201 recorded, 200 duplicate) or a JSON array of them (200 with the
+ingest report), judged exactly as `billing ingest` judges them, within the token's scope."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from application.facts import parse_fact
+from domain.errors import BillingError, IdempotencyConflict, InvalidFact
+from domain.records import FactRecord
+from infrastructure.http.access import MAX_BODY
+from infrastructure.http.auth import allowed
+from infrastructure.http.problems import PROBLEMS, STORE_ERRORS, Problem, billing_error_status, json_response
+from infrastructure.http.scope import out_of_scope
+from infrastructure.http.tokens import ApiToken
+
+log = structlog.get_logger("billing.http")
+router = APIRouter(responses=PROBLEMS)
+MAX_BATCH = 1000
+FACT = {"type": "object", "required": ["key", "type", "at"], "additionalProperties": True,
+        "properties": {"key": {"type": "string"}, "type": {"type": "string"},
+                       "at": {"type": "string", "format": "date-time"}}}
+BODY = {"required": True, "content": {"application/json": {"schema": {
+    "oneOf": [FACT, {"type": "array", "items": FACT, "maxItems": MAX_BATCH}]}}}}
+
+
+@router.post("/facts", summary="Append one fact or a batch (JSON array)", status_code=201,
+             openapi_extra={"requestBody": BODY})
+async def post_facts(request: Request, token: ApiToken = Depends(allowed("append")),
+                     idempotency_key: str | None = Header(None, max_length=200)) -> Response:
+    """One fact: 201 `recorded` or 200 `duplicate`, else a problem (422 refused, 409 key reused
+    with other content, 403 beyond the token's providers); `Idempotency-Key` stands in for a
+    missing `key`. An array (at most 1000 facts): 200 with `recorded`, `duplicates` and `refused`
+    (each with its key, error and status), every fact judged on its own as `billing ingest` does."""
+    body = decode(await read_body(request))
+    if isinstance(body, list):
+        if len(body) > MAX_BATCH:
+            raise Problem(413, f"a batch holds at most {MAX_BATCH} facts; this one has {len(body)}")
+        report = await run_in_threadpool(batch, request, token, body)
+        return json_response(report)
+    if isinstance(body, dict) and idempotency_key is not None:
+        body = with_key(body, idempotency_key)
+    status, outcome = await run_in_threadpool(one, request, token, body)
+    if status >= 400:
+        raise Problem(status, outcome, [{"key": key_of(body, 0), **({"field": f} if f else {})}
+                                        for f in fields_in(outcome) or [None]])
+    return json_response({"key": body["key"], "result": outcome}, status)
+
+
+async def read_body(request: Request) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise Problem(413, f"the request body is over {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode(raw: bytes) -> Any:
+    try:
+        body = json.loads(raw.decode("utf-8"))
+        json.dumps(body, ensure_ascii=False).encode("utf-8")  # lone surrogates in \u escapes
+    except (ValueError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 JSON text"
+        raise Problem(422, f"the body is not valid JSON: {reason}", [{"field": "body", "detail": reason}]) from None
+    if not isinstance(body, (dict, list)):
+        raise Problem(422, "the body must be a fact (JSON object) or an array of facts",
+                      [{"field": "body", "detail": "not an object or array"}])
+    return body
+
+
+def with_key(body: dict, header: str) -> dict:
+    if "key" not in body:
+        return {"key": header, **body}
+    if body["key"] != header:
+        raise Problem(422, "the Idempotency-Key header differs from the fact's key",
+                      [{"field": "Idempotency-Key", "key": key_of(body, 0)}])
+    return body
+
+
+def one(request: Request, token: ApiToken, fact: Any) -> tuple[int, str]:
+    """(201, "recorded") or (200, "duplicate"); else (status, the reason it was refused)."""
+    services = request.app.state.services
+    metrics = request.app.state.metrics
+    try:
+        parse_fact(shaped(fact))
+        why = out_of_scope(services.app, fact, token.providers)
+        if why:
+            outcome: tuple[int, str] = (403, f"fact {fact['key']!r} {why}")
+        else:
+            result = ingest(services, fact)
+            outcome = (201, result) if result == "recorded" else (200, result)
+    except STORE_ERRORS:
+        raise
+    except BillingError as exc:
+        outcome = (billing_error_status(exc), str(exc))
+    except RecursionError:
+        outcome = (422, "the fact is nested too deeply")
+    name = {201: "recorded", 200: "duplicate"}.get(outcome[0], "refused")
+    metrics.count(f"billing_facts_{name}_total", f"Facts {name} through the API.")
+    if outcome[0] >= 400:
+        log.warning("fact_refused", key=key_of(fact, 0)[:200], status=outcome[0], token_id=token.id)
+    return outcome
+
+
+def ingest(services: Any, fact: dict) -> str:
+    """IngestService.ingest; a fact refused because a twin recorded the same key at the same
+    moment is judged again, so that it reads as the duplicate (or key conflict) it is."""
+    try:
+        return services.ingest.ingest(fact)
+    except (IdempotencyConflict, *STORE_ERRORS):
+        raise
+    except BillingError:
+        if FactRecord.id_for(fact["key"]) not in services.app.repository:
+            raise
+        return services.ingest.ingest(fact)
+
+
+def shaped(fact: Any) -> Any:
+    """What parse_fact cannot take without crashing: a ``type`` that is not a string."""
+    if isinstance(fact, dict) and not isinstance(fact.get("type", ""), str):
+        raise InvalidFact(f"fact {key_of(fact, 0)!r}: field 'type': must be a string")
+    return fact
+
+
+def batch(request: Request, token: ApiToken, facts: list) -> dict[str, Any]:
+    report: dict[str, Any] = {"recorded": 0, "duplicates": 0, "refused": []}
+    for number, fact in enumerate(facts, start=1):
+        status, outcome = one(request, token, fact)
+        if status == 201:
+            report["recorded"] += 1
+        elif status == 200:
+            report["duplicates"] += 1
+        else:
+            report["refused"].append({"key": key_of(fact, number), "error": outcome, "status": status})
+    return report
+
+
+def key_of(fact: Any, number: int) -> str:
+    key = fact.get("key") if isinstance(fact, dict) else None
+    return key if isinstance(key, str) else f"item {number}"
+
+
+def fields_in(message: str) -> list[str]:
+    return re.findall(r"field '([^']+)'", message)

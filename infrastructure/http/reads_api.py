@@ -1,0 +1,87 @@
+"""Read models for finance and auditors, each cut to the token's provider scope."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from domain.calendar import end_of_day, paris_date
+from infrastructure.clock import system_clock
+from infrastructure.ecb_rates import load_ecb_rates
+from infrastructure.http.auth import allowed, provider_filter
+from infrastructure.http.explaining import explanation
+from infrastructure.http.problems import PROBLEMS, Problem, json_response
+from infrastructure.http.tokens import ApiToken
+from projections.attestations import attestations
+from projections.invoices import InvoiceFilter, invoice_rows
+from projections.ledger import read_ledger
+from projections.receivables import receivables
+
+router = APIRouter(responses=PROBLEMS)
+Provider = Query(None, pattern="^(btbconnect|etincelle)$")
+Client = Query(None, min_length=1, max_length=200)
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def in_range(day: date | None, name: str) -> date | None:
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise Problem(422, f"{name} must lie between {EARLIEST} and {LATEST}", [{"field": f"query.{name}"}])
+    return day
+
+
+@router.get("/invoices", summary="Issued invoices and credit notes")
+async def get_invoices(request: Request, token: ApiToken = Depends(allowed("read")),
+                       provider: str | None = Provider, client: str | None = Client,
+                       from_: date | None = Query(None, alias="from"), to: date | None = Query(None),
+                       as_of: date | None = Query(None, description="payments known up to the end of this day")) -> Response:
+    keep = InvoiceFilter(provider_filter(token, provider), client, in_range(from_, "from"), in_range(to, "to"))
+    as_of = in_range(as_of, "as_of") or paris_date(system_clock())
+    s = request.app.state.services
+    rows = await run_in_threadpool(lambda: invoice_rows(read_ledger(s.app), s.catalog, keep, end_of_day(as_of)))
+    return json_response([r for r in rows if r["provider"] in token.providers])
+
+
+@router.get("/invoices/{number}", summary="One issued document, with its explanation when there is one")
+async def get_invoice(request: Request, number: str, token: ApiToken = Depends(allowed("read")),
+                      as_of: date | None = Query(None)) -> Response:
+    as_of = in_range(as_of, "as_of") or paris_date(system_clock())
+    row = await run_in_threadpool(one_invoice, request.app.state.services, number, token, as_of)
+    if row is None:
+        raise Problem(404, f"no document {number!r} was issued within this token's scope",
+                      [{"field": "path.number"}])
+    return json_response(row)
+
+
+def one_invoice(s: Any, number: str, token: ApiToken, as_of: date) -> dict[str, Any] | None:
+    ledger = read_ledger(s.app)
+    doc = ledger.document(number)
+    if doc is None or doc.provider not in token.providers:
+        return None
+    keep = InvoiceFilter(doc.provider, doc.client_id)
+    row = next(r for r in invoice_rows(ledger, s.catalog, keep, end_of_day(as_of)) if r["number"] == number)
+    explained = explanation(ledger, s.catalog, number)
+    return row | ({"explanation": explained} if explained is not None else {})
+
+
+@router.get("/receivables", summary="What each client owes on a date, with ageing and penalties")
+async def get_receivables(request: Request, as_of: date = Query(...), token: ApiToken = Depends(allowed("read")),
+                          provider: str | None = Provider, client: str | None = Client) -> Response:
+    day, keep = in_range(as_of, "as_of"), provider_filter(token, provider)
+    s = request.app.state.services
+    rows = await run_in_threadpool(lambda: [r.as_dict() for r in receivables(
+        read_ledger(s.app), s.catalog, load_ecb_rates(), day, keep, client)])
+    return json_response([r for r in rows if r["provider"] in token.providers])
+
+
+@router.get("/attestations", summary="Annual tax attestations of L'Étincelle's clients")
+async def get_attestations(request: Request, year: int = Query(..., ge=2000, le=2100),
+                           token: ApiToken = Depends(allowed("read")), client: str | None = Client) -> Response:
+    provider_filter(token, "etincelle")
+    s = request.app.state.services
+    rows = await run_in_threadpool(lambda: [a.as_dict() for a in attestations(read_ledger(s.app), s.catalog,
+                                                                              year, client)])
+    return json_response(rows)

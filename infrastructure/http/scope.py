@@ -1,0 +1,62 @@
+"""Which providers a fact concerns, so that a token writes only within its provider scope.
+
+Everything the fact names counts: its own ``provider`` (client.registered), its type's family
+(``subscription.*`` is BTBCONNECT's, ``session.*`` L'Étincelle's), the provider of the client it
+names, of the client behind the pack, subscription, appointment or session it names, and of the
+invoice it names. A fact none of these place is allowed only to a token holding both providers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+
+from application.app import BillingApp
+from domain.appointments import Appointment
+from domain.clients import Client
+from domain.issuing import IssuedDocument
+from domain.sessions import TutoringSession
+from domain.starter_packs import StarterPack
+from domain.subscriptions import Subscription
+
+FAMILIES = {"starter_pack": "btbconnect", "subscription": "btbconnect", "appointment": "btbconnect",
+            "session": "etincelle", "urssaf": "etincelle"}
+OWNED = {"pack_id": StarterPack, "subscription_id": Subscription, "appointment_id": Appointment,
+         "session_id": TutoringSession}
+
+
+def providers_of(app: BillingApp, fact: dict[str, Any]) -> set[str]:
+    found = {FAMILIES.get(str(fact.get("type", "")).split(".")[0])}
+    if fact.get("type") == "client.registered":
+        found.add(fact.get("provider"))
+    found.add(_client_provider(app, fact.get("client_id")))
+    for field, cls in OWNED.items():
+        owner = _load(app, cls, fact.get(field))
+        found.add(_client_provider(app, getattr(owner, "client_id", None)))
+    document = _load(app, IssuedDocument, fact.get("invoice"))
+    found.add(getattr(document, "provider", None))
+    return {p for p in found if isinstance(p, str)}
+
+
+def out_of_scope(app: BillingApp, fact: dict[str, Any], scope: tuple[str, ...]) -> str | None:
+    """Why this fact is beyond ``scope``, or None when it is within."""
+    providers = providers_of(app, fact)
+    if not providers and set(scope) != {"btbconnect", "etincelle"}:
+        return "names nothing this token's provider scope holds"
+    if providers - set(scope):
+        return f"concerns a provider outside this token's scope ({', '.join(scope)})"
+    return None
+
+
+def _client_provider(app: BillingApp, client_id: object) -> str | None:
+    return getattr(_load(app, Client, client_id), "provider", None)
+
+
+def _load(app: BillingApp, cls: Any, business_id: object) -> Any:
+    if not isinstance(business_id, str) or not business_id:
+        return None
+    try:
+        return app.repository.get(cls.id_for(business_id))
+    except AggregateNotFoundError:
+        return None

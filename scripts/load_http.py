@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Load test of `POST /facts` on loopback: starts `billing serve` on a fresh PostgreSQL database,
+posts distinct payment facts from N client threads for S seconds, prints one JSON line
+(requests, throughput, p50/p99 latency), stops the server and drops the database.
+
+    BILLING_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:55432/postgres \\
+        .venv/bin/python scripts/load_http.py --seconds 10 --threads 2
+
+Bounded: every thread stops at the deadline; each request times out after 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg import sql
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from tests.http_server import bearer, new_token, running_server  # noqa: E402
+
+
+def fresh_database(server: str) -> str:
+    name = f"billing_load_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name)))
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(server: str, url: str) -> None:
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(url.rsplit("/", 1)[1])))
+
+
+def worker(base: str, secret: str, thread: int, deadline: float, latencies: list[float], errors: list[int]) -> None:
+    client_id = f"LOAD-{thread}"
+    with httpx.Client(base_url=base, headers=bearer(secret), timeout=10) as c:
+        c.post("/facts", json={"key": f"reg-{thread}", "type": "client.registered", "at": "2026-05-01T09:00:00+02:00",
+                               "client_id": client_id, "provider": "btbconnect", "name": "Load"})
+        n = 0
+        while time.monotonic() < deadline:
+            n += 1
+            fact = {"key": f"pay-{thread}-{n}", "type": "payment.received", "at": "2026-05-02T09:00:00+02:00",
+                    "client_id": client_id, "amount": "1.00", "method": "transfer"}
+            started = time.perf_counter()
+            status = c.post("/facts", json=fact).status_code
+            latencies.append(time.perf_counter() - started)
+            if status != 201:
+                errors.append(status)
+
+
+def run(db: str, seconds: float, threads: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp, running_server(db, Path(tmp) / "server.log") as base:
+        secret = new_token(db, "service", "btbconnect", name="load")[1]
+        latencies: list[float] = []
+        errors: list[int] = []
+        deadline = time.monotonic() + seconds
+        pool = [threading.Thread(target=worker, args=(base, secret, i, deadline, latencies, errors))
+                for i in range(threads)]
+        started = time.monotonic()
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        elapsed = time.monotonic() - started
+    ms = sorted(x * 1000 for x in latencies)
+    return {"endpoint": "POST /facts", "backend": "postgresql", "threads": threads, "seconds": round(elapsed, 2),
+            "requests": len(ms), "errors": len(errors), "throughput_rps": round(len(ms) / elapsed, 1),
+            "p50_ms": round(statistics.median(ms), 2), "p99_ms": round(ms[int(len(ms) * 0.99) - 1], 2),
+            "max_ms": round(ms[-1], 2)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    server = os.environ.get("BILLING_TEST_POSTGRES_URL")
+    if not server:
+        parser.error("set BILLING_TEST_POSTGRES_URL to a PostgreSQL server (a throwaway database is made on it)")
+    db = fresh_database(server)
+    try:
+        print(json.dumps(run(db, min(args.seconds, 120), max(1, min(args.threads, 16)))))
+    finally:
+        drop_database(server, db)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
