@@ -49,7 +49,7 @@ class Issuer:
 
     def _issue_once(self, drafts_for: DraftsFor, at: datetime, issued: list[IssuedDocument]) -> None:
         sequences = {p: self._sequence(p) for p in PREFIXES}
-        self.ledger = read_ledger(self.app)
+        self.ledger = read_ledger(self.app, facts=False)
         drafts = drafts_for(self.ledger)
         for provider, sequence in sequences.items():
             mine = [d for d in drafts if d.provider == provider]

@@ -66,14 +66,14 @@ def advance(args: argparse.Namespace) -> int:
 def invoices(args: argparse.Namespace) -> int:
     keep = InvoiceFilter(args.provider, args.client, args.from_date, args.to_date)
     with services(args.db) as s:
-        rows = invoice_rows(read_ledger(s.app, args.known_at), s.catalog, keep, end_of_day(args.as_of or today()))
+        rows = invoice_rows(read_ledger(s.app, args.known_at, facts=False), s.catalog, keep, end_of_day(args.as_of or today()))
     print_json(rows) if args.format == "json" else print(invoices_table(rows))
     return 0
 
 
 def receivables(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        rows = [r.as_dict() for r in receivable_rows(read_ledger(s.app, args.known_at), s.catalog, load_ecb_rates(), args.as_of,
+        rows = [r.as_dict() for r in receivable_rows(read_ledger(s.app, args.known_at, facts=False), s.catalog, load_ecb_rates(), args.as_of,
                                                      args.provider, args.client)]
     if args.format == "json":
         print_json(rows)
@@ -89,7 +89,7 @@ def receivables(args: argparse.Namespace) -> int:
 def penalties_invoice(args: argparse.Namespace) -> int:
     with services(args.db) as s:
         doc = PenaltyService(s.app, s.catalog, load_ecb_rates(), system_clock).invoice(args.client, args.as_of)
-        rows = invoice_rows(read_ledger(s.app), s.catalog, InvoiceFilter(client_id=args.client),
+        rows = invoice_rows(read_ledger(s.app, facts=False), s.catalog, InvoiceFilter(client_id=args.client),
                             end_of_day(args.as_of)) if doc else []
     issued = [r for r in rows if doc and r["number"] == doc.number]
     if args.format == "json":
@@ -101,7 +101,7 @@ def penalties_invoice(args: argparse.Namespace) -> int:
 
 def attestations(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        rows = [a.as_dict() for a in attestation_rows(read_ledger(s.app, args.known_at), s.catalog, args.year,
+        rows = [a.as_dict() for a in attestation_rows(read_ledger(s.app, args.known_at, facts=False), s.catalog, args.year,
                                                       args.client)]
     if args.format == "json":
         print_json([{k: r[k] for k in ("client_id", "year", "eligible_paid", "avance_immediate", "hours")}
@@ -157,7 +157,7 @@ def terms_check(args: argparse.Namespace) -> int:
 def replay(args: argparse.Namespace) -> int:
     catalog, version = load_version(args.terms)
     with services(args.db) as s:
-        report = replay_history(read_ledger(s.app, args.known_at), catalog, version, args.provider, args.client,
+        report = replay_history(read_ledger(s.app, args.known_at, facts=False), catalog, version, args.provider, args.client,
                                 args.from_date, args.to_date)
     data = report.as_dict()
     if args.format == "json":
