@@ -33,7 +33,7 @@ async def post_replay(request: Request, body: ReplayRequest, token: ApiToken = D
     if provider not in token.providers:
         raise Problem(403, f"terms {body.terms} are {provider}'s, outside this token's scope",
                       [{"field": "terms", "detail": "out of the token's provider scope"}])
-    report = await run_in_threadpool(lambda: replayed(read_ledger(s.app), s.catalog, body.terms, provider))
+    report = await run_in_threadpool(lambda: replayed(read_ledger(s.app, facts=False), s.catalog, body.terms, provider))
     if report is None:
         raise Problem(501, "replay is not available in this version of the engine")
     return json_response(report)
