@@ -1,0 +1,121 @@
+"""`scripts/bench`: see BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench_lib import history, report
+from bench_lib.runner import REPO, code_version, machine, postgres_database, postgres_info, run_step
+
+QUICK_SCALE = 0.003  # 30 subscriptions, 6 Étincelle clients
+ENGINE_STEPS = ("raw_write", "ingest", "advance", "raw_read", "replay", "rebuild", "append")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="scripts/bench", description="Speed and memory of the billing engine against "
+                                "the raw database, on SQLite and PostgreSQL, on a deterministic synthetic history.")
+    p.add_argument("--scale", type=float, default=1.0, help="size as a fraction of the default (1.0: 10 000 "
+                   "BTBCONNECT subscriptions, 2 000 Étincelle clients, about 1 million events)")
+    p.add_argument("--quick", action="store_true", help=f"tiny history (scale {QUICK_SCALE}), under a minute: CI smoke")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--pg", metavar="URL", help="PostgreSQL server URL; a database billing_bench_<random> is created "
+                   "on it and dropped at the end (without --pg: SQLite only)")
+    p.add_argument("--batch", type=int, default=500, help="facts per transaction in bulk ingest (default 500)")
+    p.add_argument("--appends", type=int, help="single facts timed for the append latency (default 300, quick 30)")
+    p.add_argument("--out", type=Path, help="JSON results file (default bench-results/bench-<date>.json)")
+    p.add_argument("--profile", type=Path, metavar="DIR", help="profile each engine step with pyinstrument (install "
+                   "it in .venv) into DIR/<backend>-<step>.txt; its figures are slowed by the profiler")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.scale = QUICK_SCALE
+    args.appends = args.appends or (30 if args.quick else 300)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        args.profile = args.profile.resolve()
+    return args
+
+
+def say(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def summary(step: str, r: dict) -> str:
+    keys = {"raw_write": "rows_per_s", "ingest": "facts_per_s", "advance": "documents_per_s",
+            "raw_read": "events_per_s", "replay": "events_per_s", "rebuild": "events_per_s"}
+    figure = f"{r[keys[step]]:,.0f} {keys[step].replace('_per_s', '/s')}" if step in keys else \
+        f"p50 {r['latency_ms']['p50']:.2f} ms"
+    return f"{step}: {figure}, {r.get('seconds', 0):.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
+
+
+def run_backend(name: str, url: str, workdir: Path, facts: Path, args: argparse.Namespace) -> dict:
+    results = {}
+    for step in ENGINE_STEPS:
+        spec = {"step": step, "url": url, "facts": str(facts), "workdir": str(workdir), "batch": args.batch,
+                "singles": args.appends, "count": args.appends,
+                "profile": str(args.profile / f"{name}-{step}.txt") if args.profile else None}
+        results[step] = run_step(workdir, f"{name}-{step}", spec)
+        say(f"[{name}] {summary(step, results[step])}")
+        if step == "ingest" and results[step]["refused"]:
+            raise SystemExit(f"bench: the history has refused facts: {results[step]['refusals']}")
+    return results
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    size = history.Size.scaled(args.scale)
+    started, host, code = datetime.now(timezone.utc), machine(), code_version()
+    out = args.out or REPO / "bench-results" / f"bench-{started:%Y-%m-%dT%H%M%SZ}.json"
+    with tempfile.TemporaryDirectory(prefix="billing-bench-") as tmp:
+        workdir = Path(tmp)
+        clock = time.perf_counter()
+        facts = history.facts(size, args.seed)
+        facts_path = workdir / "facts.jsonl"
+        facts_path.write_text("".join(json.dumps(f, ensure_ascii=False) + "\n" for f in facts), encoding="utf-8")
+        counts = {"facts": len(facts), "appointments": sum(f["type"] == "appointment.scheduled" for f in facts),
+                  "sessions": sum(f["type"] == "session.booked" for f in facts)}
+        del facts  # the steps read the file
+        say(f"history: {counts['facts']:,} facts ({size.subscriptions:,} subscriptions, {size.etincelle_clients:,} "
+            f"Étincelle clients, seed {args.seed}) in {time.perf_counter() - clock:.1f} s")
+        backends, pg = {}, None
+        backends["sqlite"] = run_backend("sqlite", "sqlite:///" + str(workdir / "bench.db"), workdir, facts_path, args)
+        if args.pg:
+            with postgres_database(args.pg) as url:
+                pg = postgres_info(url)
+                backends["postgres"] = run_backend("postgres", url, workdir, facts_path, args)
+        else:
+            say("no --pg URL: PostgreSQL skipped")
+        cold = run_step(workdir, "cold_start", {"step": "cold_start", "runs": 5})
+        say(f"cold start: billing --help best of 5: {cold['seconds'] * 1000:.0f} ms")
+    size_note = "" if args.scale >= 1 else f"measured at scale {args.scale:g}"
+    rows = [row for name, steps in backends.items() for row in report.backend_rows(name, steps)]
+    rows.append(report.cold_row(cold))
+    goals = report.targets(backends, cold, size_note)
+    results = {
+        "command": shlex.join(["scripts/bench", *argv]), "date": started.isoformat(timespec="seconds"),
+        "machine": {**host, "load_average_at_end": os.getloadavg()}, "code": code, "postgres": pg,
+        "size": {"scale": args.scale, "seed": args.seed, "subscriptions": size.subscriptions,
+                 "etincelle_clients": size.etincelle_clients, **counts},
+        "backends": backends, "cold_start": cold, "table": rows, "targets": goals,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    s = results["size"]
+    print(f"{results['command']} — {results['date']} — {s['facts']:,} facts ({s['subscriptions']:,} subscriptions, "
+          f"{s['appointments']:,} appointments, {s['etincelle_clients']:,} Étincelle clients, {s['sessions']:,} "
+          f"sessions), seed {s['seed']}\n")
+    print(report.table(rows) + "\n")
+    print(report.targets_table(goals) + "\n")
+    print(f"results: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

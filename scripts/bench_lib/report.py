@@ -1,0 +1,104 @@
+"""The table for people, the ratios to the raw reference, and the targets of issue 6.
+
+A ratio is the engine's speed as a fraction of the raw one (raw time ÷ engine time): 1.0 would
+be as fast as the bare driver.
+"""
+
+from __future__ import annotations
+
+GB = 1024
+
+
+def fmt_rate(value: float, unit: str) -> str:
+    return f"{value:,.0f} {unit}"
+
+
+def ratio(engine: float, raw: float) -> float:
+    return engine / raw if raw else 0.0
+
+
+def backend_rows(name: str, steps: dict) -> list[dict]:
+    """One row per step: figure, raw reference, ratio, seconds, peak RSS."""
+    w, r = steps["raw_write"], steps["raw_read"]
+    ing, adv, rep, reb, app = (steps[k] for k in ("ingest", "advance", "replay", "rebuild", "append"))
+    raw_copy = "COPY" if name == "postgres" else "executemany"
+    raw_p50, raw_p99 = w["single_insert_ms"]["p50"], w["single_insert_ms"]["p99"]
+    lat = app["latency_ms"]
+    # The log each month-end's advance reads: what the previous one left.
+    before = [ing["events"]] + [m["events_after"] for m in adv["month_ends"][:-1]]
+    rows = [
+        ("raw write", fmt_rate(w["rows_per_s"], "rows/s") + f" ({raw_copy}, {w['rows']:,} rows)", "-", None,
+         w["seconds"], w["peak_rss_mb"]),
+        ("raw single insert", f"p50 {raw_p50:.2f} ms, p99 {raw_p99:.2f} ms", "-", None, None, None),
+        ("raw read", fmt_rate(r["events_per_s"], "events/s") + f" (SELECT+json, {r['events']:,} events)", "-", None,
+         r["seconds"], r["peak_rss_mb"]),
+        ("ingest (batch)", fmt_rate(ing["facts_per_s"], "facts/s") + f" ({ing['events_per_s']:,.0f} events/s)",
+         "raw write", ratio(ing["facts_per_s"], w["rows_per_s"]), ing["seconds"], ing["peak_rss_mb"]),
+        (f"advance, {len(adv['month_ends'])} month-ends", f"{adv['seconds']:.1f} s, {adv['documents']:,} documents, "
+         f"{adv['documents_per_s']:,.0f} docs/s", "raw read of the log, each time",
+         ratio(sum(before) / r["events_per_s"], adv["seconds"]), adv["seconds"], adv["peak_rss_mb"]),
+        (f"advance, last ({adv['last_to']})", f"{adv['last_seconds']:.2f} s, {adv['last_documents']:,} documents, "
+         f"{adv['last_documents_per_s']:,.0f} docs/s", "raw read of the log",
+         ratio(before[-1] / r["events_per_s"], adv["last_seconds"]), adv["last_seconds"], None),
+        ("replay (fold+replay)", fmt_rate(rep["events_per_s"], "events/s") +
+         f" (fold {rep['fold_seconds']:.1f} s, replay {rep['replay_seconds']:.1f} s)", "raw read",
+         ratio(rep["events_per_s"], r["events_per_s"]), rep["seconds"], rep["peak_rss_mb"]),
+        ("projection rebuild", fmt_rate(reb["events_per_s"], "events/s") + f" ({reb['events_applied']:,} applied, "
+         "3 views)", "raw read", ratio(reb["events_per_s"], r["events_per_s"]), reb["seconds"], reb["peak_rss_mb"]),
+        ("single-fact append", f"p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms ({lat['count']} facts)",
+         "raw single insert", ratio(raw_p50, lat["p50"]), app["seconds"], app["peak_rss_mb"]),
+    ]
+    return [{"backend": name, "step": s, "figure": f, "reference": ref, "ratio": q, "seconds": sec, "peak_rss_mb": m}
+            for s, f, ref, q, sec, m in rows]
+
+
+def cold_row(cold: dict) -> dict:
+    return {"backend": "-", "step": "billing --help cold start",
+            "figure": f"best of {len(cold['runs'])}: {cold['seconds'] * 1000:.0f} ms", "reference": "python -c pass",
+            "ratio": ratio(cold["python_bare_seconds"], cold["seconds"]), "seconds": cold["seconds"],
+            "peak_rss_mb": cold["billing_peak_rss_mb"]}
+
+
+def table(rows: list[dict]) -> str:
+    header = ("backend", "step", "figure", "vs", "ratio", "time (s)", "peak RSS (MB)")
+    cells = [header] + [(r["backend"], r["step"], r["figure"], r["reference"],
+                         "-" if r["ratio"] is None else f"{r['ratio']:.1%}",
+                         "-" if r["seconds"] is None else f"{r['seconds']:.2f}",
+                         "-" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb']:.0f}") for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def targets(backends: dict, cold: dict, size_note: str) -> list[dict]:
+    out = []
+
+    def add(name: str, backend: str, measured: str, met: bool, note: str = "") -> None:
+        out.append({"target": name, "backend": backend, "measured": measured, "met": met, "note": note})
+
+    for name, steps in backends.items():
+        r = steps["raw_read"]
+        rep_ratio = ratio(steps["replay"]["events_per_s"], r["events_per_s"])
+        add("replay ≥ 40 % of raw SELECT+decode", name, f"{rep_ratio:.1%}", rep_ratio >= 0.40)
+        ing_ratio = ratio(steps["ingest"]["facts_per_s"], steps["raw_write"]["rows_per_s"])
+        if name == "postgres":
+            add("bulk ingest ≥ 10 % of raw COPY (PostgreSQL)", name, f"{ing_ratio:.1%}", ing_ratio >= 0.10)
+        last = steps["advance"]["last_seconds"]
+        add("month-end advance < 5 s (10 000 subs, 100 000 appts)", name, f"{last:.2f} s", last < 5, size_note)
+        rate = steps["rebuild"]["events_per_s"]
+        add("projection rebuild ≥ 20 000 events/s", name, f"{rate:,.0f} events/s", rate >= 20_000)
+        peak = max(s["peak_rss_mb"] for s in steps.values())
+        add("peak memory < 1 GB", name, f"{peak:.0f} MB", peak < GB, size_note)
+    add("cold start < 0.3 s", "-", f"{cold['seconds'] * 1000:.0f} ms", cold["seconds"] < 0.3)
+    return out
+
+
+def targets_table(rows: list[dict]) -> str:
+    cells = [("target", "backend", "measured", "met")] + [
+        (t["target"], t["backend"], t["measured"], ("yes" if t["met"] else "NO") + (f" ({t['note']})" if t["note"] else ""))
+        for t in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(4)]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)

@@ -1,0 +1,189 @@
+"""The engine's steps, each run alone in a child process by `bench_lib.step`.
+
+Every figure is the time of the operation itself: opening the store, imports and reading the
+facts file are outside the timer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench_lib.history import month_ends
+from bench_lib.stats import percentiles
+
+DERIVED_TERMS = """\
+derived_from = "CGPS20260208-2"
+reference = "BENCH-DERIVED-1"
+title = "Benchmark: GROW extra appointment at 139.00, START with 3 included"
+
+[plans.GROW]
+extra_price = "139.00"
+
+[plans.START]
+included = 3
+"""
+WARM_UP = 5
+
+
+def services(url: str):
+    from infrastructure.cli.wiring import services as open_services
+    return open_services(url)
+
+
+def head(app) -> int:
+    return app.recorder.max_notification_id() or 0
+
+
+def ingest(spec: dict) -> dict:
+    lines = Path(spec["facts"]).read_text(encoding="utf-8").splitlines()
+    with services(spec["url"]) as s:
+        service = s.ingest
+        start = time.perf_counter()
+        report = service.ingest_lines(lines, batch=spec["batch"])
+        seconds = time.perf_counter() - start
+        events = head(s.app)
+    return {"facts": len(lines), "recorded": report.recorded, "refused": len(report.refused),
+            "refusals": report.refused[:5], "events": events, "batch": spec["batch"], "seconds": seconds,
+            "facts_per_s": len(lines) / seconds, "events_per_s": events / seconds}
+
+
+def advance(spec: dict) -> dict:
+    month_results = []
+    with services(spec["url"]) as s:
+        service = s.advance
+        for end in month_ends():
+            start = time.perf_counter()
+            report = service.advance(end)
+            seconds = time.perf_counter() - start
+            month_results.append({"to": end.isoformat(), "seconds": seconds, "documents": len(report.issued),
+                                  "urssaf_sent": report.urssaf_sent, "events_after": head(s.app)})
+    total = sum(m["seconds"] for m in month_results)
+    documents = sum(m["documents"] for m in month_results)
+    last = month_results[-1]
+    return {"month_ends": month_results, "seconds": total, "documents": documents,
+            "documents_per_s": documents / total, "last_seconds": last["seconds"], "last_to": last["to"],
+            "last_documents": last["documents"], "last_documents_per_s": last["documents"] / last["seconds"],
+            "events": last["events_after"]}
+
+
+def replay(spec: dict) -> dict:
+    from application.replay import replay as replay_under
+    from infrastructure.terms_files import load_version
+    from projections.ledger import read_ledger
+
+    terms_file = Path(spec["workdir"]) / "bench-derived.toml"
+    terms_file.write_text(DERIVED_TERMS, encoding="utf-8")
+    catalog, version = load_version(str(terms_file))
+    with services(spec["url"]) as s:
+        events = head(s.app)
+        start = time.perf_counter()
+        ledger = read_ledger(s.app, facts=False)  # as `billing replay` reads it
+        folded = time.perf_counter()
+        report = replay_under(ledger, catalog, version)
+        end = time.perf_counter()
+    return {"events": events, "seconds": end - start, "fold_seconds": folded - start,
+            "replay_seconds": end - folded, "events_per_s": events / (end - start),
+            "rows": len(report.rows), "difference": str(report.difference), "terms": version.reference}
+
+
+def rebuild(spec: dict) -> dict:
+    from projections.persisted import Follower
+    from projections.sql import SqlSession
+
+    views = {}
+    with services(spec["url"]) as s:
+        follower = Follower(s.app, SqlSession(spec["url"]))
+        try:
+            for name in follower.views:
+                start = time.perf_counter()
+                read = follower.rebuild(name)
+                views[name] = {"events": read, "seconds": time.perf_counter() - start}
+        finally:
+            follower.sql.close()
+        events = head(s.app)
+    seconds = sum(v["seconds"] for v in views.values())
+    applied = sum(v["events"] for v in views.values())
+    return {"views": views, "seconds": seconds, "events_applied": applied, "events_per_s": applied / seconds,
+            "log_events": events}
+
+
+def append_facts(facts_path: Path, count: int) -> list[dict]:
+    """New facts on a loaded store, in turn: an appointment on a running subscription, a tutoring
+    session booked, a payment."""
+    cancelled, subscriptions, ets_clients = set(), [], []
+    for line in facts_path.read_text(encoding="utf-8").splitlines():
+        fact = json.loads(line)
+        if fact["type"] == "subscription.started":
+            subscriptions.append((fact["subscription_id"], fact["client_id"]))
+        elif fact["type"] == "subscription.cancellation_notified":
+            cancelled.add(fact["subscription_id"])
+        elif fact["type"] == "client.registered" and fact["provider"] == "etincelle":
+            ets_clients.append(fact["client_id"])
+    running = [s for s in subscriptions if s[0] not in cancelled]
+    out = []
+    for n in range(count):
+        sub, client = running[n % len(running)]
+        kind = n % 3
+        if kind == 0:
+            out.append({"key": f"bench-append-{n}", "type": "appointment.scheduled", "at": "2027-03-29T09:00:00+02:00",
+                        "appointment_id": f"BENCH-A{n:06d}", "client_id": client, "subscription_id": sub,
+                        "starts_at": "2027-03-30T10:00:00+02:00"})
+        elif kind == 1:
+            out.append({"key": f"bench-append-{n}", "type": "session.booked", "at": "2027-03-20T09:00:00+01:00",
+                        "session_id": f"BENCH-S{n:06d}", "client_id": ets_clients[n % len(ets_clients)],
+                        "starts_at": "2027-03-30T17:00:00+02:00", "duration_minutes": 60, "place": "home",
+                        "level": "lycee", "hourly_rate": "40.00"})
+        else:
+            out.append({"key": f"bench-append-{n}", "type": "payment.received", "at": "2027-03-30T10:00:00+02:00",
+                        "client_id": client, "amount": "100.00", "method": "transfer"})
+    return out
+
+
+def append(spec: dict) -> dict:
+    facts = append_facts(Path(spec["facts"]), spec["count"] + WARM_UP)
+    latencies, outcomes = [], []
+    with services(spec["url"]) as s:
+        service = s.ingest
+        for n, fact in enumerate(facts):
+            start = time.perf_counter()
+            outcome = service.ingest(fact)
+            if n >= WARM_UP:
+                latencies.append(time.perf_counter() - start)
+            outcomes.append(outcome)
+        events = head(s.app)
+    return {"facts": len(latencies), "warm_up": WARM_UP, "recorded": outcomes.count("recorded"),
+            "latency_ms": percentiles(latencies), "seconds": sum(latencies), "events": events}
+
+
+def timed_runs(command: list[str], runs: int) -> tuple[list[float], int]:
+    """Wall time of each run, and the largest peak RSS (KiB) among them (ru_maxrss: at least this
+    small process's RSS at fork, well under the command's own)."""
+    times, peak = [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - start)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} exited with {proc.returncode}")
+        peak = max(peak, usage.ru_maxrss)
+    return times, peak
+
+
+def cold_start(spec: dict) -> dict:
+    installed = Path(sys.executable).parent / "billing"
+    billing = [str(installed)] if installed.exists() else [sys.executable, "-m", "infrastructure.cli.main"]
+    times, peak = timed_runs([*billing, "--help"], spec["runs"])
+    bare, _ = timed_runs([sys.executable, "-c", "pass"], spec["runs"])
+    return {"command": " ".join([Path(billing[0]).name, *billing[1:], "--help"]), "runs": times,
+            "seconds": min(times), "python_bare_seconds": min(bare), "billing_peak_rss_mb": peak / 1024}
+
+
+STEPS = {"ingest": ingest, "advance": advance, "replay": replay, "rebuild": rebuild, "append": append,
+         "cold_start": cold_start}

@@ -1,0 +1,39 @@
+"""`scripts/bench --quick` completes and writes its JSON with every step: on SQLite, and on
+PostgreSQL too when BILLING_TEST_POSTGRES_URL is set (the bench then gets a brand-new database of
+the `pg_url` fixture as its server URL, and creates and drops its own database inside)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ENGINE_STEPS = {"raw_write", "ingest", "advance", "raw_read", "replay", "rebuild", "append"}
+
+
+def test_quick_bench_writes_every_step(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    out = tmp_path / "bench.json"
+    command = [str(REPO / "scripts" / "bench"), "--quick", "--out", str(out)]
+    backends = {"sqlite"}
+    if os.environ.get("BILLING_TEST_POSTGRES_URL"):
+        command += ["--pg", request.getfixturevalue("pg_url")]
+        backends.add("postgres")
+    env = {**os.environ, "BENCH_PYTHON": sys.executable}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=240)
+    assert result.returncode == 0, result.stderr[-4000:]
+
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert set(data["backends"]) == backends
+    for name in backends:
+        steps = data["backends"][name]
+        assert set(steps) == ENGINE_STEPS
+        assert steps["ingest"]["refused"] == 0 and steps["ingest"]["recorded"] == data["size"]["facts"]
+        assert all(step["peak_rss_mb"] > 0 for step in steps.values())
+    assert data["cold_start"]["seconds"] > 0
+    assert {t["target"] for t in data["targets"]} >= {"peak memory < 1 GB", "cold start < 0.3 s"}
+    assert "| backend" in result.stdout
