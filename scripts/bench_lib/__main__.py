@@ -25,7 +25,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--scale", type=float, default=1.0, help="size as a fraction of the default (1.0: 10 000 "
                    "BTBCONNECT subscriptions, 2 000 Étincelle clients, about 1 million events)")
     p.add_argument("--quick", action="store_true", help=f"tiny history (scale {QUICK_SCALE}), under a minute: CI smoke")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="seed of the synthetic history (default 1)")
     p.add_argument("--pg", metavar="URL", help="PostgreSQL server URL; a database billing_bench_<random> is created "
                    "on it and dropped at the end (without --pg: SQLite only)")
     p.add_argument("--batch", type=int, default=500, help="facts per transaction in bulk ingest (default 500)")
