@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import sys
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from domain.money import ZERO, percent_of, to_cents
 
 
-@dataclass(frozen=True)
+AMOUNTS = ("quantity", "unit_price", "total_ht", "vat_rate", "vat", "total_ttc", "hours")
+TEXTS = ("code", "description", "mention", "article")
+_decimals: dict[str, Decimal] = {}
+
+
+def shared_decimal(value: str | Decimal) -> Decimal:
+    """One object per written amount ("390.00"): issued documents repeat few distinct amounts.
+    Keyed by the text, so "1.0" and "1.00" stay apart (the hash chain covers the text)."""
+    text = str(value)
+    found = _decimals.get(text)
+    if found is None:
+        found = _decimals[text] = Decimal(text)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     code: str
     description: str
@@ -26,13 +42,30 @@ class Line:
     hours: Decimal = ZERO
 
     def as_dict(self) -> dict:
-        data = asdict(self)
-        data["sources"] = list(self.sources)
+        return {"code": self.code, "description": self.description, "quantity": self.quantity,
+                "unit_price": self.unit_price, "total_ht": self.total_ht, "vat_rate": self.vat_rate,
+                "vat": self.vat, "total_ttc": self.total_ttc, "mention": self.mention, "article": self.article,
+                "sources": list(self.sources), "eligible": self.eligible, "hours": self.hours}
+
+    def as_record(self) -> dict:
+        """As stored in an issued document: amounts as their exact text, plain JSON throughout."""
+        data = self.as_dict()
+        for name in AMOUNTS:
+            data[name] = str(data[name])
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Line:
-        return cls(**{**data, "sources": tuple(data.get("sources", ()))})
+        """From `as_dict` or `as_record` (older documents store amounts as Decimal)."""
+        values = dict(data)
+        for name in AMOUNTS:
+            if name in values:
+                values[name] = shared_decimal(values[name])
+        for name in TEXTS:
+            if values.get(name) is not None:
+                values[name] = sys.intern(values[name])
+        values["sources"] = tuple(values.get("sources", ()))
+        return cls(**values)
 
 
 def exempt_line(

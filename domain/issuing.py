@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 
 from datetime import date, datetime, timedelta
 from uuid import UUID
@@ -48,14 +49,19 @@ class IssuedDocument(BillingAggregate):
         self.due_on = due_on
         self.terms = terms
         self.lines = [Line.from_dict(line) for line in lines]
-        self.notes = list(notes)
+        self.notes = [sys.intern(note) for note in notes]
         self.details = details
         self.previous_hash = previous_hash
         self.hash = hash
         self.run_at = at
-        self.content = {"key": key, "number": number, "kind": kind, "provider": provider,
-                        "client_id": client_id, "issued_on": issued_on, "due_on": due_on, "terms": terms,
-                        "lines": lines, "notes": notes, "details": details}
+
+    @property
+    def content(self) -> dict:
+        """What the hash covers, rebuilt from the stored values (lines keep their exact text)."""
+        return {"key": self.key, "number": self.number, "kind": self.kind, "provider": self.provider,
+                "client_id": self.client_id, "issued_on": self.issued_on, "due_on": self.due_on,
+                "terms": self.terms, "lines": [line.as_record() for line in self.lines],
+                "notes": self.notes, "details": self.details}
 
     def content_hash(self) -> str:
         """The hash its stored content gives now; differs from `hash` if the row was altered."""
@@ -134,7 +140,7 @@ def _issued(
     content = {"key": draft.key, "number": number, "kind": draft.kind, "provider": draft.provider,
                "client_id": draft.client_id, "issued_on": issued_on,
                "due_on": issued_on + timedelta(days=draft.payment_days), "terms": draft.terms,
-               "lines": [line.as_dict() for line in draft.lines], "notes": list(draft.notes),
+               "lines": [line.as_record() for line in draft.lines], "notes": list(draft.notes),
                "details": draft.details}
     return IssuedDocument._create(
         IssuedDocument.DocumentIssued, id=IssuedDocument.id_for(number), timestamp=recorded_at,
