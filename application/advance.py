@@ -69,13 +69,17 @@ class AdvanceService:
         self.catalog = ingest.catalog
         self.clock = clock
         self.gateway_for = gateway_for
+        self.ledger: Ledger | None = None
 
     def advance(self, to: date) -> AdvanceReport:
+        """A service kept between runs (the bench, a long-lived process) keeps its ledger and
+        reads only what was recorded since its last run."""
         report = AdvanceReport(to)
-        issuer = Issuer(self.app, self.clock)
+        issuer = Issuer(self.app, self.clock, self.ledger)
         documents = issuer.issue(lambda ledger: due_drafts(ledger, self.catalog, to), end_of_day(to))
         report.issued = [doc.number for doc in documents]
-        self._talk_to_urssaf(to, report, issuer.ledger or Ledger())
+        self.ledger = issuer.ledger or Ledger()
+        self._talk_to_urssaf(to, report, self.ledger)
         return report
 
     def _talk_to_urssaf(self, to: date, report: AdvanceReport, ledger: Ledger) -> None:

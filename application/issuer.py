@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from application.app import BillingApp
 from domain.documents import Draft
 from domain.issuing import DocumentSequence, IssuedDocument
-from projections.ledger import Ledger, read_ledger
+from projections.ledger import Ledger, follow, read_ledger
 
 log = structlog.get_logger("billing.issue")
 
@@ -30,10 +30,12 @@ DraftsFor = Callable[[Ledger], list[Draft]]
 
 
 class Issuer:
-    def __init__(self, app: BillingApp, clock: Callable[[], datetime]):
+    def __init__(self, app: BillingApp, clock: Callable[[], datetime], ledger: Ledger | None = None):
+        """`ledger`: a history already folded (without fact records) by an earlier run of the same
+        process; only what was recorded since is read."""
         self.app = app
         self.clock = clock
-        self.ledger: Ledger | None = None
+        self.ledger = ledger
 
     def issue(self, drafts_for: DraftsFor, at: datetime) -> list[IssuedDocument]:
         """Issues the drafts `drafts_for(ledger)` names, in their order, retrying on conflicts.
@@ -49,7 +51,10 @@ class Issuer:
 
     def _issue_once(self, drafts_for: DraftsFor, at: datetime, issued: list[IssuedDocument]) -> None:
         sequences = {p: self._sequence(p) for p in PREFIXES}
-        self.ledger = read_ledger(self.app, facts=False)
+        if self.ledger is None:
+            self.ledger = read_ledger(self.app, facts=False)
+        else:
+            follow(self.app, self.ledger)
         drafts = drafts_for(self.ledger)
         for provider, sequence in sequences.items():
             mine = [d for d in drafts if d.provider == provider]

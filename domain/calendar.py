@@ -25,6 +25,7 @@ _ONE_DAY = timedelta(days=1)
 # --- Paris time -------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 17)
 def paris_date(moment: datetime) -> date:
     """The Europe/Paris calendar date of an aware datetime."""
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -69,6 +70,7 @@ def add_jours_ouvrables(day: date, count: int) -> date:
     return current
 
 
+@lru_cache(maxsize=1 << 16)
 def deadline_after(moment: datetime, jours_ouvrables: int) -> datetime:
     """End (Paris time) of the n-th jour ouvrable after the Paris date of `moment`."""
     return end_of_day(add_jours_ouvrables(paris_date(moment), jours_ouvrables))

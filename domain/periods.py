@@ -7,10 +7,12 @@ subscription date, and the day of month is clamped to the month's end.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from domain.calendar import add_months_clamped
 
 
+@lru_cache(maxsize=1 << 16)
 def echeance(start: date, k: int) -> date:
     return add_months_clamped(start, k, anchor_day=start.day)
 
