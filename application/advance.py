@@ -42,18 +42,31 @@ class AdvanceReport:
                 "urssaf_error": self.urssaf_error}
 
 
-def all_drafts(ledger: Ledger, terms_for: Callable, to: date) -> list[Draft]:
-    """Every document the recorded facts call for up to `to`, under `terms_for(reference)`."""
-    drafts = [d for book in ledger.btb_books().values() for d in btb_drafts(book, terms_for, to)]
-    drafts += [d for book in ledger.ets_books().values() for d in ets_drafts(book, terms_for, to)]
+AfterFor = Callable[[str], "date | None"]
+
+
+def all_drafts(ledger: Ledger, terms_for: Callable, to: date, after_for: AfterFor = lambda client_id: None) -> list[Draft]:
+    """Every document the recorded facts call for up to `to`, under `terms_for(reference)`;
+    for a client with `after_for(client_id)`, only those due after that date."""
+    drafts = [d for cid, book in ledger.btb_books().items() for d in btb_drafts(book, terms_for, to, after_for(cid))]
+    drafts += [d for cid, book in ledger.ets_books().items() for d in ets_drafts(book, terms_for, to, after_for(cid))]
     return sorted(drafts, key=lambda d: (d.due_on, d.client_id, d.key))
 
 
-def due_drafts(ledger: Ledger, catalog: TermsCatalog, to: date) -> list[Draft]:
-    """New documents due by `to`, and the corrections of issued ones the facts now call for."""
+def due_drafts(ledger: Ledger, catalog: TermsCatalog, to: date, billed_up_to: date | None = None) -> list[Draft]:
+    """New documents due by `to`, and the corrections of issued ones the facts now call for.
+
+    `billed_up_to`: this ledger was billed up to that date by the same service and has kept
+    track of what changed since; a client without a new fact is then only drafted for what
+    falls due after that date, and its documents need no correction."""
     documents = ledger.documents()
     horizon = max([to, *(d.due_on for d in documents)])
-    drafts = {d.key: d for d in all_drafts(ledger, catalog.get, horizon)}
+    after_for: AfterFor = lambda client_id: None  # noqa: E731
+    if billed_up_to is not None and not ledger.all_changed:
+        changed = ledger.changed
+        after_for = lambda client_id: None if client_id in changed else billed_up_to  # noqa: E731
+        documents = [d for d in documents if d.client_id in changed]
+    drafts = {d.key: d for d in all_drafts(ledger, catalog.get, horizon, after_for)}
     issued, cancelled = ledger.issued_keys(), ledger.cancelled()
     new = [d for d in drafts.values() if d.key not in issued and d.key not in cancelled and d.due_on <= to]
     fixes = corrections(documents, drafts, cancelled, to)
@@ -70,15 +83,19 @@ class AdvanceService:
         self.clock = clock
         self.gateway_for = gateway_for
         self.ledger: Ledger | None = None
+        self.billed_up_to: date | None = None
 
     def advance(self, to: date) -> AdvanceReport:
-        """A service kept between runs (the bench, a long-lived process) keeps its ledger and
-        reads only what was recorded since its last run."""
+        """A service kept between runs (the bench, a long-lived process) keeps its ledger, reads
+        only what was recorded since its last run and redrafts only the clients it changed."""
         report = AdvanceReport(to)
         issuer = Issuer(self.app, self.clock, self.ledger)
-        documents = issuer.issue(lambda ledger: due_drafts(ledger, self.catalog, to), end_of_day(to))
+        documents = issuer.issue(lambda ledger: due_drafts(ledger, self.catalog, to, self.billed_up_to),
+                                 end_of_day(to))
         report.issued = [doc.number for doc in documents]
         self.ledger = issuer.ledger or Ledger()
+        self.ledger.forget_changes()
+        self.billed_up_to = max(to, self.billed_up_to or to)
         self._talk_to_urssaf(to, report, self.ledger)
         return report
 

@@ -15,7 +15,7 @@ from domain.calendar import paris_date
 from domain.clients import Client
 from domain.documents import Draft, Line, exempt_line, taxed_line, taxed_line_from_ttc
 from domain.money import percent_of
-from domain.periods import echeance
+from domain.periods import echeance, period_index
 from domain.starter_packs import StarterPack
 from domain.subscriptions import Subscription, option_ends_on, option_first_period
 from domain.terms import BtbTerms
@@ -34,21 +34,23 @@ class BtbBook:
     appointments: list[Appointment] = field(default_factory=list)
 
 
-def btb_drafts(book: BtbBook, terms_for: TermsFor, up_to: date) -> list[Draft]:
+def btb_drafts(book: BtbBook, terms_for: TermsFor, up_to: date, after: date | None = None) -> list[Draft]:
+    """The drafts due by `up_to`; with `after`, only those due after it (the others are not
+    computed: a caller that knows them already billed)."""
     drafts = []
     if book.pack is not None:
-        drafts.extend(pack_drafts(book.pack, terms_for(book.pack.terms), up_to))
+        drafts.extend(pack_drafts(book.pack, terms_for(book.pack.terms), up_to, after))
     for sub in book.subscriptions:
         terms = terms_for(sub.terms)
-        drafts.extend(fee_drafts(sub, terms, up_to))
+        drafts.extend(fee_drafts(sub, terms, up_to, after))
         appointments = [a for a in book.appointments if a.subscription_id == sub.subscription_id]
-        drafts.extend(extras_drafts(sub, appointments, terms, up_to))
+        drafts.extend(extras_drafts(sub, appointments, terms, up_to, after))
     return sorted(drafts, key=lambda d: (d.due_on, d.key))
 
 
-def pack_drafts(pack: StarterPack, terms: BtbTerms, up_to: date) -> list[Draft]:
+def pack_drafts(pack: StarterPack, terms: BtbTerms, up_to: date, after: date | None = None) -> list[Draft]:
     ordered_on = paris_date(pack.ordered_at)
-    if ordered_on > up_to:
+    if ordered_on > up_to or (after is not None and ordered_on <= after):
         return []
     line = taxed_line_from_ttc(
         "starter_pack", f"Starter Pack – {terms.starter_pack.appointments} rendez-vous qualifiés",
@@ -58,10 +60,10 @@ def pack_drafts(pack: StarterPack, terms: BtbTerms, up_to: date) -> list[Draft]:
     return [_draft(f"btb:pack:{pack.pack_id}", pack.client_id, ordered_on, terms, [line])]
 
 
-def fee_drafts(sub: Subscription, terms: BtbTerms, up_to: date) -> list[Draft]:
+def fee_drafts(sub: Subscription, terms: BtbTerms, up_to: date, after: date | None = None) -> list[Draft]:
     ends_on = sub.ends_on(terms)
     drafts = []
-    k = 0
+    k = 0 if after is None else max(0, period_index(sub.start_date, after) + 1)
     while (due := echeance(sub.start_date, k)) <= up_to and (ends_on is None or due < ends_on):
         # CGPS art. 9: no fee for a period that starts while the subscription is suspended.
         lines = [] if sub.suspended_on(due) else fee_lines(sub, k, terms) + option_lines(sub, k, terms)

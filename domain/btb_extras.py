@@ -20,6 +20,7 @@ from domain.terms import BtbTerms
 
 def extras_drafts(
     sub: Subscription, appointments: list[Appointment], terms: BtbTerms, up_to: date,
+    after: date | None = None,
 ) -> list[Draft]:
     by_month: dict[date, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for k, ranked in validated_by_period(sub, appointments, terms).items():
@@ -27,7 +28,7 @@ def extras_drafts(
             by_month[month_end(validated_on)][k].append(appointment_id)
     drafts = []
     for month, periods in sorted(by_month.items()):
-        if month <= up_to:
+        if month <= up_to and (after is None or month > after):
             lines = [extras_line(sub, k, ids, terms) for k, ids in sorted(periods.items())]
             drafts.append(Draft(
                 f"btb:extras:{sub.subscription_id}:{month:%Y-%m}", "invoice", "btbconnect",

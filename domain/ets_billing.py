@@ -47,13 +47,14 @@ def service_date(session: TutoringSession) -> date:
     return paris_date(session.starts_at)
 
 
-def ets_drafts(book: EtsBook, terms_for: TermsFor, up_to: date) -> list[Draft]:
+def ets_drafts(book: EtsBook, terms_for: TermsFor, up_to: date, after: date | None = None) -> list[Draft]:
+    """The drafts due by `up_to`; with `after`, only those due after it."""
     groups: dict[tuple[str, date], list[TutoringSession]] = defaultdict(list)
     for session in sorted(book.sessions, key=lambda s: (s.starts_at, s.session_id)):
         if session.terms and outcome(session, terms_for(session.terms)):
             groups[group_of(book, session)].append(session)
     return [draft_for(book, key, due, sessions, terms_for) for (key, due), sessions in groups.items()
-            if due <= up_to]
+            if due <= up_to and (after is None or due > after)]
 
 
 def group_of(book: EtsBook, session: TutoringSession) -> tuple[str, date]:

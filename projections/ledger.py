@@ -21,15 +21,17 @@ from domain.appointments import Appointment
 from domain.btb_billing import BtbBook
 from domain.clients import Client
 from domain.ets_billing import EtsBook
-from domain.issuing import DocumentCancellation, IssuedDocument
+from domain.issuing import DocumentCancellation, DocumentSequence, IssuedDocument
 from domain.records import Payment
 from domain.sessions import TutoringSession
 from domain.starter_packs import StarterPack
 from domain.subscriptions import Subscription
-from domain.urssaf_requests import UrssafRequest  # noqa: F401  (its events are in billing_topics)
+from domain.urssaf_requests import UrssafRequest
 from domain.urssaf_account import UrssafAccount
 
 PAGE = 1000
+# What drafting never reads: the documents, their numbering, the URSSAF requests about them.
+NOT_DRAFTED = (IssuedDocument, DocumentSequence, UrssafRequest)
 
 
 class Ledger:
@@ -37,10 +39,23 @@ class Ledger:
         self.aggregates: dict[UUID, Any] = {}
         self.position = 0
         self.topics = topics
+        # What changed since `forget_changes`: the clients whose facts did, or everything.
+        self.changed: set[str] = set()
+        self.all_changed = True
 
     def apply(self, event: Any) -> None:
-        current = self.aggregates.get(event.originator_id)
-        self.aggregates[event.originator_id] = event.mutate(current)
+        aggregate = event.mutate(self.aggregates.get(event.originator_id))
+        self.aggregates[event.originator_id] = aggregate
+        if type(aggregate) not in NOT_DRAFTED:
+            client_id = getattr(aggregate, "client_id", None)
+            if client_id is None:
+                self.all_changed = True
+            else:
+                self.changed.add(client_id)
+
+    def forget_changes(self) -> None:
+        self.changed.clear()
+        self.all_changed = False
 
     def of_type(self, cls: type[Aggregate]) -> Iterator[Any]:
         return (a for a in self.aggregates.values() if type(a) is cls)

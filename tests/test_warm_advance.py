@@ -1,0 +1,65 @@
+"""A service kept between runs (its ledger followed, only changed clients redrafted) issues
+exactly what a fresh service each run issues, whatever arrives late between the runs."""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from application.advance import AdvanceService
+from domain.calendar import paris_date
+from projections.ledger import read_ledger
+from tests.services import RECORDED_AT, engine_on
+from infrastructure.urssaf_simulator import UrssafSimulator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from bench_lib import history  # noqa: E402
+
+MONTH_ENDS = history.month_ends()
+
+
+def arrival_schedule(facts: list[dict], seed: int) -> list[list[dict]]:
+    """The facts of each month-end run: those of the month, some of them one or two months
+    late; a client's facts never overtake each other."""
+    rng = random.Random(seed)
+    last_step: dict[str, int] = {}
+    steps: list[list[dict]] = [[] for _ in MONTH_ENDS]
+    for fact in facts:
+        day = paris_date(datetime_of(fact["at"]))
+        step = next(i for i, end in enumerate(MONTH_ENDS) if day <= end)
+        if rng.random() < 0.15:
+            step = min(step + rng.choice((1, 2)), len(MONTH_ENDS) - 1)
+        owner = str(fact.get("client_id", fact["key"]))
+        step = max(step, last_step.get(owner, 0))
+        last_step[owner] = step
+        steps[step].append(fact)
+    return steps
+
+
+def datetime_of(text: str):
+    from datetime import datetime
+    return datetime.fromisoformat(text)
+
+
+def issued(engine) -> list[tuple]:
+    return [(d.number, d.key, d.kind, d.client_id, d.issued_on, tuple(d.lines), tuple(d.notes), d.details)
+            for d in read_ledger(engine.app).documents()]
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_a_kept_service_issues_what_fresh_services_issue(backend: str, tmp_path: Path, seed: int) -> None:
+    facts = history.facts(history.Size(subscriptions=8, etincelle_clients=5), seed)
+    schedule = arrival_schedule(facts, seed)
+    with engine_on(backend, tmp_path) as warm, engine_on(backend, tmp_path) as cold:
+        kept = AdvanceService(warm.ingest_service, lambda: RECORDED_AT, UrssafSimulator)
+        for end, arriving in zip(MONTH_ENDS, schedule):
+            assert warm.ingest(*arriving).as_dict() == cold.ingest(*arriving).as_dict()
+            assert kept.advance(end).as_dict() == AdvanceService(
+                cold.ingest_service, lambda: RECORDED_AT, UrssafSimulator).advance(end).as_dict()
+        documents = issued(warm)
+        assert documents == issued(cold)
+        assert any("corrects" in doc[7] for doc in documents), "no late fact called for a correction"
