@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 import structlog
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from application import btb_appointments, btb_handlers, common_handlers, ets_handlers
 from application.app import BillingApp
-from application.context import Context, Sealer
+from application.context import Context, Sealer, named_ids
 from application.unit_of_work import DirtyBatch, UnitOfWork
 from application.ets_facts import PERSONAL_DATA_FACTS
 from application.facts import Fact, digest, parse_fact
@@ -75,12 +76,14 @@ class IngestService:
     def _batch(self, chunk: list[tuple[int, str]], report: IngestReport, work: UnitOfWork) -> bool:
         """Records a chunk in one transaction. The aggregates stay loaded for the next chunk:
         if another writer changed one meanwhile, that chunk's save fails and is redone."""
+        raws = decoded(chunk)
+        work.prefetch(i for raw in raws.values() for i in named_ids(raw))
         seen: dict[str, str] = {}
         outcome = IngestReport()
         records = []
         for number, line in chunk:
             try:
-                record = self._judge(decode(line, number), work, seen)
+                record = self._judge(raws.get(number) or decode(line, number), work, seen)
             except BillingError as exc:
                 try:
                     work.reject()
@@ -108,7 +111,7 @@ class IngestService:
                 raise IdempotencyConflict(f"fact {fact.key!r}: this key was already used with other content; "
                                           "use a new key for a new fact")
             return None
-        if self._seen(fact, fact_digest):
+        if self._known(work.lookup(FactRecord.id_for(fact.key)), fact, fact_digest):
             return None
         ctx = Context(self.app, self.catalog, self.clock(), self.vault, work)
         caused = work.accept(HANDLERS[fact.type](fact, ctx))
@@ -164,10 +167,17 @@ class IngestService:
         return self.vault.keyed_digest(raw["client_id"], {k: v for k, v in raw.items() if k != "key"})
 
     def _seen(self, fact: Fact, fact_digest: str) -> bool:
-        record_id = FactRecord.id_for(fact.key)
-        if record_id not in self.app.repository:
+        try:
+            record = self.app.repository.get(FactRecord.id_for(fact.key))
+        except AggregateNotFoundError:
+            record = None
+        return self._known(record, fact, fact_digest)
+
+    @staticmethod
+    def _known(record: FactRecord | None, fact: Fact, fact_digest: str) -> bool:
+        """True if this key is recorded with this content; refused if with other content."""
+        if record is None:
             return False
-        record = self.app.repository.get(record_id)
         if record.digest != fact_digest:
             raise IdempotencyConflict(
                 f"fact {fact.key!r}: this key was already used by another {record.type} fact with "
@@ -184,6 +194,17 @@ def decode(line: str, number: int) -> dict:
     if not isinstance(raw, dict):
         raise InvalidFact(f"line {number}: a fact must be a JSON object")
     return raw
+
+
+def decoded(chunk: list[tuple[int, str]]) -> dict[int, dict]:
+    """The chunk's lines that are JSON objects, by line number (the others are refused later)."""
+    raws = {}
+    for number, line in chunk:
+        try:
+            raws[number] = decode(line, number)
+        except InvalidFact:
+            continue
+    return raws
 
 
 def key_of(line: str, number: int) -> str:
