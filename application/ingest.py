@@ -6,9 +6,7 @@ A refused fact records nothing; the other facts of the same file still go in.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +16,11 @@ from eventsourcing.persistence import IntegrityError
 
 from application import btb_appointments, btb_handlers, common_handlers, ets_handlers
 from application.app import BillingApp
-from application.context import Context, Sealer, named_ids
-from application.unit_of_work import DirtyBatch, UnitOfWork
+from application.context import Context, Sealer, id_of, named_ids
 from application.ets_facts import PERSONAL_DATA_FACTS
+from application.fact_lines import IngestReport, decode, decoded, key_of
 from application.facts import Fact, digest, parse_fact
+from application.unit_of_work import DirtyBatch, UnitOfWork
 from domain.errors import AlreadyExists, BillingError, IdempotencyConflict, InvalidFact
 from domain.records import FactRecord
 from domain.terms_catalog import TermsCatalog
@@ -37,16 +36,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 RECORDED, DUPLICATE = "recorded", "duplicate"
-
-
-@dataclass
-class IngestReport:
-    recorded: int = 0
-    duplicates: int = 0
-    refused: list[dict[str, str]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"recorded": self.recorded, "duplicates": self.duplicates, "refused": self.refused}
+__all__ = ["HANDLERS", "IngestReport", "IngestService"]
 
 
 class IngestService:
@@ -111,7 +101,7 @@ class IngestService:
                 raise IdempotencyConflict(f"fact {fact.key!r}: this key was already used with other content; "
                                           "use a new key for a new fact")
             return None
-        if self._known(work.lookup(FactRecord.id_for(fact.key)), fact, fact_digest):
+        if self._known(work.lookup(id_of(FactRecord, fact.key)), fact, fact_digest):
             return None
         ctx = Context(self.app, self.catalog, self.clock(), self.vault, work)
         caused = work.accept(HANDLERS[fact.type](fact, ctx))
@@ -184,32 +174,3 @@ class IngestService:
                 "other content; use a new key for a new fact"
             )
         return True
-
-
-def decode(line: str, number: int) -> dict:
-    try:
-        raw = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InvalidFact(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(raw, dict):
-        raise InvalidFact(f"line {number}: a fact must be a JSON object")
-    return raw
-
-
-def decoded(chunk: list[tuple[int, str]]) -> dict[int, dict]:
-    """The chunk's lines that are JSON objects, by line number (the others are refused later)."""
-    raws = {}
-    for number, line in chunk:
-        try:
-            raws[number] = decode(line, number)
-        except InvalidFact:
-            continue
-    return raws
-
-
-def key_of(line: str, number: int) -> str:
-    try:
-        key = json.loads(line).get("key")
-    except (json.JSONDecodeError, AttributeError):
-        key = None
-    return key if isinstance(key, str) else f"line {number}"
