@@ -86,7 +86,7 @@ class IngestService:
             else:
                 records.append(record)
         try:
-            self.app.save(*work.pending(), *records)
+            work.save(*records)
         except IntegrityError:
             return False
         work.trim()

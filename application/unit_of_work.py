@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, project_aggregate
+from eventsourcing.application import AggregateNotFoundError
 
 from application.app import BillingApp
 from application.stored_events import select_events
@@ -98,12 +98,32 @@ class UnitOfWork:
     def pending(self) -> list[Any]:
         return [self.batch[i] for i in self.changed if self.batch[i].pending_events]
 
+    def save(self, *created: Any) -> None:
+        """Saves, in one transaction, the chunk's changes and these new aggregates' events."""
+        aggregates = [*self.pending(), *created]
+        if self.app.repository.cache is not None or self.app.snapshots is not None:
+            self.app.save(*aggregates)  # they want the aggregates themselves
+            return
+        self.app.save(PendingEvents(aggregates))
+
     def trim(self, keep: int = 200_000) -> None:
         """After a save: forgets the chunk, and bounds the memory kept between batches."""
         self.changed.clear()
         self.loaded, self.absent = {}, set()
         for aggregate_id in list(self.batch)[: max(0, len(self.batch) - keep)]:
             del self.batch[aggregate_id]
+
+
+class PendingEvents:
+    """Many aggregates' pending events as one object for `Application.save`, which checks each
+    object it is given against two runtime protocols (~20 µs each on Python 3.11)."""
+
+    def __init__(self, aggregates: list[Any]):
+        self.id = uuid4()
+        self.events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+
+    def collect_events(self) -> list[Any]:
+        return self.events
 
 
 def load_many(app: BillingApp, ids: list[UUID]) -> dict[UUID, Any]:
@@ -113,4 +133,11 @@ def load_many(app: BillingApp, ids: list[UUID]) -> dict[UUID, Any]:
     events: dict[UUID, list[Any]] = {}
     for stored in select_events(app.recorder, ids):
         events.setdefault(stored.originator_id, []).append(app.mapper.to_domain_event(stored))
-    return {i: project_aggregate(None, domain_events) for i, domain_events in events.items()}
+    return {i: fold(domain_events) for i, domain_events in events.items()}
+
+
+def fold(events: list[Any]) -> Any:
+    aggregate = None
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
