@@ -14,6 +14,7 @@ fail on the store's unique (id, version) key, and the chunk is then redone fact 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -110,7 +111,7 @@ class UnitOfWork:
         """After a save: forgets the chunk, and bounds the memory kept between batches."""
         self.changed.clear()
         self.loaded, self.absent = {}, set()
-        for aggregate_id in list(self.batch)[: max(0, len(self.batch) - keep)]:
+        for aggregate_id in list(islice(self.batch, max(0, len(self.batch) - keep))):
             del self.batch[aggregate_id]
 
 

@@ -142,3 +142,30 @@ def test_events_of_many_aggregates_are_read_in_order_and_missing_ones_are_absent
     assert sorted(got, key=lambda k: (str(k[0]), k[1])) == got
     assert {i: n for i, n in ((i, sum(1 for e in got if e[0] == i)) for i in ids) if n} == {
         ids[0]: 2, ids[2]: 2, ids[3]: 2}
+
+
+PERSONAL = (b'"sealed_registration"', b'"type":"urssaf.client_registered"')
+
+
+def all_events(engine: Engine) -> list[tuple]:
+    """Every stored event; personal data is sealed, and keyed, with each store's own client keys."""
+    notifications = engine.app.recorder.select_notifications(start=1, limit=1_000_000)
+    return sorted((str(n.originator_id), n.originator_version, n.topic,
+                   b"personal" if any(p in n.state for p in PERSONAL) else bytes(n.state)) for n in notifications)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+def test_a_batch_stores_the_very_events_of_one_by_one_ingestion(db_url: str, tmp_path, batch: int) -> None:
+    from tests.test_btb_scenario import history as btb
+    from tests.test_etincelle_scenario import history as etincelle
+
+    facts = [*btb(), *etincelle()]
+    facts += [facts[0], {**facts[1], "name": "Autre nom"}]
+    one_by_one, batched = Engine(f"sqlite:///{tmp_path / 'single.db'}"), Engine(db_url)
+    try:
+        one_by_one.ingest(*facts)
+        batched.ingest(*facts, batch=batch)
+        assert all_events(batched) == all_events(one_by_one)
+    finally:
+        one_by_one.close()
+        batched.close()
