@@ -3,18 +3,56 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
 from application.app import BillingApp
 from application.unit_of_work import UnitOfWork
+from domain.appointments import Appointment
+from domain.clients import Client
 from domain.errors import AlreadyExists, NotFound, TermsError
+from domain.issuing import DocumentCancellation, IssuedDocument
+from domain.records import FactRecord
+from domain.sessions import TutoringSession
+from domain.starter_packs import StarterPack
+from domain.subscriptions import Subscription
 from domain.terms import BtbTerms
 from domain.terms_catalog import TermsCatalog
+from domain.urssaf_account import UrssafAccount
 
 A = TypeVar("A")
+
+# The aggregates a fact's fields may name (what handlers load or require new), so a batch can
+# read them all at once before judging its facts. Extra ids cost nothing but a row in a query.
+NAMED_BY: dict[str, tuple[Any, ...]] = {
+    "client_id": (Client, UrssafAccount),
+    "subscription_id": (Subscription,),
+    "pack_id": (StarterPack,),
+    "appointment_id": (Appointment,),
+    "session_id": (TutoringSession,),
+    "invoice": (IssuedDocument, DocumentCancellation),
+}
+
+
+@lru_cache(maxsize=1 << 16)
+def id_of(cls: Any, business_id: str) -> UUID:
+    """`cls.id_for(business_id)`, remembered: a batch asks for the same ids several times."""
+    return cls.id_for(business_id)
+
+
+def named_ids(raw: dict) -> list[UUID]:
+    """The ids of the fact's record and of the aggregates its fields name (raw, unvalidated)."""
+    key = raw.get("key")
+    ids = [id_of(FactRecord, key)] if isinstance(key, str) else []
+    for name, classes in NAMED_BY.items():
+        value = raw.get(name)
+        if isinstance(value, str):
+            ids += [id_of(cls, value) for cls in classes]
+    return ids
 
 
 class Sealer(Protocol):
@@ -37,15 +75,15 @@ class Context:
         """Loads an aggregate by its business id; "not found" says which fact to send first."""
         try:
             if self.batch is not None:
-                return self.batch.get(cls.id_for(business_id))  # type: ignore[attr-defined]
-            return self.app.repository.get(cls.id_for(business_id))  # type: ignore[attr-defined]
+                return self.batch.get(id_of(cls, business_id))
+            return self.app.repository.get(id_of(cls, business_id))
         except AggregateNotFoundError:
             raise NotFound(f"no {what} {business_id!r} is recorded; {hint}") from None
 
     def exists(self, cls: Any, business_id: str) -> bool:
         if self.batch is not None:
-            return self.batch.contains(cls.id_for(business_id))
-        return cls.id_for(business_id) in self.app.repository
+            return self.batch.contains(id_of(cls, business_id))
+        return id_of(cls, business_id) in self.app.repository
 
     def require_new(self, cls: Any, business_id: str, what: str) -> None:
         if self.exists(cls, business_id):

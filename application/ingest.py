@@ -6,9 +6,7 @@ A refused fact records nothing; the other facts of the same file still go in.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +15,12 @@ from eventsourcing.persistence import IntegrityError
 
 from application import btb_appointments, btb_handlers, common_handlers, ets_handlers
 from application.app import BillingApp
-from application.context import Context, Sealer
+from application.context import Context, Sealer, id_of, named_ids
+from application.fact_lines import IngestReport, decode, decoded, key_of
+from application.facts import parse_fact
+from application.idempotency import already_recorded, content_digest, stored_record
 from application.unit_of_work import DirtyBatch, UnitOfWork
-from application.ets_facts import PERSONAL_DATA_FACTS
-from application.facts import Fact, digest, parse_fact
-from domain.errors import AlreadyExists, BillingError, IdempotencyConflict, InvalidFact
+from domain.errors import AlreadyExists, BillingError, IdempotencyConflict
 from domain.records import FactRecord
 from domain.terms_catalog import TermsCatalog
 
@@ -36,16 +35,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 RECORDED, DUPLICATE = "recorded", "duplicate"
-
-
-@dataclass
-class IngestReport:
-    recorded: int = 0
-    duplicates: int = 0
-    refused: list[dict[str, str]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"recorded": self.recorded, "duplicates": self.duplicates, "refused": self.refused}
+__all__ = ["HANDLERS", "IngestReport", "IngestService"]
 
 
 class IngestService:
@@ -75,40 +65,41 @@ class IngestService:
     def _batch(self, chunk: list[tuple[int, str]], report: IngestReport, work: UnitOfWork) -> bool:
         """Records a chunk in one transaction. The aggregates stay loaded for the next chunk:
         if another writer changed one meanwhile, that chunk's save fails and is redone."""
-        seen: dict[str, str] = {}
-        outcome = IngestReport()
-        records = []
-        for number, line in chunk:
-            try:
-                record = self._judge(decode(line, number), work, seen)
-            except BillingError as exc:
-                try:
-                    work.reject()
-                except DirtyBatch:
-                    return False
-                outcome.refused.append({"key": key_of(line, number), "error": str(exc)})
-                continue
-            if record is None:
-                outcome.duplicates += 1
-            else:
-                records.append(record)
         try:
-            self.app.save(*work.pending(), *records)
-        except IntegrityError:
+            outcome, records = self._judge_chunk(chunk, work)
+            work.save(*records)
+        except (DirtyBatch, IntegrityError):
             return False
         work.trim()
         self._report(report, outcome, records)
         return True
 
+    def _judge_chunk(self, chunk: list[tuple[int, str]], work: UnitOfWork) -> tuple[IngestReport, list[FactRecord]]:
+        """Judges each fact against what one query read first; DirtyBatch if a refused fact left an event."""
+        raws = decoded(chunk)
+        work.prefetch(i for raw in raws.values() for i in named_ids(raw))
+        seen: dict[str, str] = {}
+        outcome, records = IngestReport(), []
+        for number, line in chunk:
+            try:
+                record = self._judge(raws.get(number) or decode(line, number), work, seen)
+            except BillingError as exc:
+                work.reject()
+                outcome.refused.append({"key": key_of(line, number), "error": str(exc)})
+                continue
+            outcome.duplicates += record is None
+            records += [record] if record is not None else []
+        return outcome, records
+
     def _judge(self, raw: dict, work: UnitOfWork, seen: dict[str, str]) -> FactRecord | None:
         fact = parse_fact(raw)
-        fact_digest = self._digest(fact, raw)
+        fact_digest = content_digest(fact, raw, self.vault)
         if fact.key in seen:
             if seen[fact.key] != fact_digest:
                 raise IdempotencyConflict(f"fact {fact.key!r}: this key was already used with other content; "
                                           "use a new key for a new fact")
             return None
-        if self._seen(fact, fact_digest):
+        if already_recorded(work.lookup(id_of(FactRecord, fact.key)), fact, fact_digest):
             return None
         ctx = Context(self.app, self.catalog, self.clock(), self.vault, work)
         caused = work.accept(HANDLERS[fact.type](fact, ctx))
@@ -138,8 +129,8 @@ class IngestService:
 
     def ingest(self, raw: dict) -> str:
         fact = parse_fact(raw)
-        fact_digest = self._digest(fact, raw)
-        if self._seen(fact, fact_digest):
+        fact_digest = content_digest(fact, raw, self.vault)
+        if already_recorded(stored_record(self.app, fact.key), fact, fact_digest):
             return DUPLICATE
         ctx = Context(self.app, self.catalog, self.clock(), self.vault)
         changed = HANDLERS[fact.type](fact, ctx)
@@ -149,46 +140,8 @@ class IngestService:
             self.app.save(record, *changed)
         except IntegrityError:
             # Someone recorded this key (or the same aggregate) at the same moment.
-            if self._seen(fact, fact_digest):
+            if already_recorded(stored_record(self.app, fact.key), fact, fact_digest):
                 return DUPLICATE
             raise AlreadyExists(f"fact {fact.key!r} conflicts with a fact recorded at the same time; retry it") from None
         log.info("fact_recorded", key=fact.key, type=fact.type, at=fact.at.isoformat())
         return RECORDED
-
-    def _digest(self, fact: Fact, raw: dict) -> str:
-        """Personal data is never hashed in clear: a keyed digest with the client's key."""
-        if fact.type not in PERSONAL_DATA_FACTS:
-            return digest(raw)
-        if self.vault is None:
-            raise InvalidFact(f"fact {fact.key!r}: personal data cannot be recorded without a vault")
-        return self.vault.keyed_digest(raw["client_id"], {k: v for k, v in raw.items() if k != "key"})
-
-    def _seen(self, fact: Fact, fact_digest: str) -> bool:
-        record_id = FactRecord.id_for(fact.key)
-        if record_id not in self.app.repository:
-            return False
-        record = self.app.repository.get(record_id)
-        if record.digest != fact_digest:
-            raise IdempotencyConflict(
-                f"fact {fact.key!r}: this key was already used by another {record.type} fact with "
-                "other content; use a new key for a new fact"
-            )
-        return True
-
-
-def decode(line: str, number: int) -> dict:
-    try:
-        raw = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InvalidFact(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(raw, dict):
-        raise InvalidFact(f"line {number}: a fact must be a JSON object")
-    return raw
-
-
-def key_of(line: str, number: int) -> str:
-    try:
-        key = json.loads(line).get("key")
-    except (json.JSONDecodeError, AttributeError):
-        key = None
-    return key if isinstance(key, str) else f"line {number}"

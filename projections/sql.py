@@ -13,6 +13,11 @@ import psycopg
 from infrastructure.store import environment
 
 
+def array_type(column: list[Any]) -> str:
+    """The PostgreSQL array type of a column of values to insert (text, or integers)."""
+    return "bigint[]" if any(isinstance(v, int) for v in column) else "text[]"
+
+
 class SqlSession:
     def __init__(self, url: str):
         env = environment(url)
@@ -37,13 +42,38 @@ class SqlSession:
         else:
             self.conn.executemany(sql.replace("%s", "?"), rows)
 
+    def insert(self, head: str, rows: list[Sequence[Any]], tail: str = "") -> None:
+        """`head VALUES (…) tail` for every row: on PostgreSQL one statement of the rows as column
+        arrays (`SELECT * FROM unnest(…)`: executemany costs a message per row, and psycopg parses
+        a long `VALUES` list at every call), on SQLite an executemany. The rows must not conflict
+        with one another when `tail` is an `ON CONFLICT DO UPDATE`."""
+        if not rows:
+            return
+        if not self.postgres:
+            self.executemany(f"{head} VALUES ({', '.join(['%s'] * len(rows[0]))}) {tail}", rows)
+            return
+        columns = [list(column) for column in zip(*rows)]
+        arrays = ", ".join(f"%b::{array_type(column)}" for column in columns)
+        self.execute(f"{head} SELECT * FROM unnest({arrays}) {tail}", columns)
+
+    def select_in(self, sql: str, keys: Sequence[Any], chunk: int = 900) -> list[tuple]:
+        """`sql` with its `IN ({})` filled with `keys`: one round trip per `chunk` keys."""
+        rows: list[tuple] = []
+        for i in range(0, len(keys), chunk):
+            part = keys[i:i + chunk]
+            rows += self.execute(sql.format(", ".join(["%s"] * len(part))), part)
+        return rows
+
     @contextmanager
-    def transaction(self, lock: str | None = None) -> Iterator[SqlSession]:
-        """One transaction; `lock` names a row of projection_tracking held until the end."""
+    def transaction(self, lock: str | Sequence[str] | None = None) -> Iterator[SqlSession]:
+        """One transaction; `lock` names one or more rows of projection_tracking, held until the end
+        (taken in the order of their names, so that followers of several views never deadlock)."""
+        names = sorted([lock] if isinstance(lock, str) else lock or ())
         if self.postgres:
             with self.conn.transaction():
-                if lock:
-                    self.execute("SELECT position FROM projection_tracking WHERE name = %s FOR UPDATE", (lock,))
+                if names:
+                    self.execute("SELECT position FROM projection_tracking WHERE name = ANY(%s) ORDER BY name "
+                                 "FOR UPDATE", (names,))
                 yield self
             return
         self.conn.execute("BEGIN IMMEDIATE")

@@ -1,5 +1,8 @@
 """The persisted views: issued invoices, client balances (receivables) and eligible amounts per
-client and year (the base of the tax attestations). Each applies a batch of events to its rows."""
+client and year (the base of the tax attestations). Each applies a batch of events to its rows.
+
+The events reach the views with their decimals as the text they were stored as (see
+`projections.persisted.DecimalsAsText`): take `Decimal()` of any amount, which reads both."""
 
 from __future__ import annotations
 
@@ -28,56 +31,71 @@ class View:
 
 
 def totals(event: Any) -> tuple[Decimal, Decimal, Decimal]:
-    return (sum((Decimal(line["total_ht"]) for line in event.lines), ZERO),
-            sum((Decimal(line["vat"]) for line in event.lines), ZERO),
-            sum((Decimal(line["total_ttc"]) for line in event.lines), ZERO))
+    ht = vat = ttc = ZERO
+    for line in event.lines:
+        ht, vat, ttc = ht + Decimal(line["total_ht"]), vat + Decimal(line["vat"]), ttc + Decimal(line["total_ttc"])
+    return ht, vat, ttc
+
+
+BODY = json.JSONEncoder(default=str, ensure_ascii=False)  # as json.dumps(…, default=str, ensure_ascii=False)
 
 
 def apply_invoices(sql: SqlSession, events: Sequence[Any]) -> None:
     rows = []
     for e in events:
         ht, vat, ttc = totals(e)
-        body = json.dumps({"lines": e.lines, "notes": e.notes}, default=str, ensure_ascii=False)
         rows.append((e.number, e.provider, e.kind, e.client_id, e.key, e.issued_on.isoformat(), e.due_on.isoformat(),
-                     e.terms, fmt(ht), fmt(vat), fmt(ttc), body))
-    sql.executemany("INSERT INTO projection_invoices VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (number) DO NOTHING", rows)
+                     e.terms, fmt(ht), fmt(vat), fmt(ttc), BODY.encode({"lines": e.lines, "notes": e.notes})))
+    sql.insert("INSERT INTO projection_invoices", rows, "ON CONFLICT (number) DO NOTHING")
 
 
 def apply_balances(sql: SqlSession, events: Sequence[Any]) -> None:
-    delta: dict[str, dict[str, Any]] = defaultdict(lambda: {"invoiced": ZERO, "received": ZERO, "documents": 0})
+    """A few round trips per batch whatever its clients: the new clients, a read of the batch's
+    clients, and one upsert of their new sums."""
+    delta: dict[str, list[Any]] = defaultdict(lambda: [ZERO, ZERO, 0])
     new_clients = []
     for e in events:
         if isinstance(e, Client.ClientRegistered):
             new_clients.append((e.client_id, e.provider, e.name, "0.00", "0.00", 0))
         elif isinstance(e, IssuedDocument.DocumentIssued):
-            delta[e.client_id]["invoiced"] += totals(e)[2]
-            delta[e.client_id]["documents"] += 1
+            delta[e.client_id][0] += totals(e)[2]
+            delta[e.client_id][2] += 1
         else:
-            delta[e.client_id]["received"] += e.amount if e.kind == "received" else -e.amount
-    sql.executemany("INSERT INTO projection_balances VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (client_id) DO NOTHING",
-                    new_clients)
-    for client_id, d in delta.items():
-        invoiced, received, count = sql.execute(
-            "SELECT invoiced, received, documents FROM projection_balances WHERE client_id = %s", (client_id,))[0]
-        sql.execute("UPDATE projection_balances SET invoiced = %s, received = %s, documents = %s WHERE client_id = %s",
-                    (fmt(Decimal(invoiced) + d["invoiced"]), fmt(Decimal(received) + d["received"]),
-                     count + d["documents"], client_id))
+            delta[e.client_id][1] += Decimal(e.amount) if e.kind == "received" else -Decimal(e.amount)
+    sql.insert("INSERT INTO projection_balances", new_clients, "ON CONFLICT (client_id) DO NOTHING")
+    rows = {row[0]: row for row in sql.select_in("SELECT client_id, provider, name, invoiced, received, documents "
+                                                 "FROM projection_balances WHERE client_id IN ({})", list(delta))}
+    sql.insert("INSERT INTO projection_balances", [balance_row(client_id, rows.get(client_id), d)
+                                                   for client_id, d in delta.items()],
+               "ON CONFLICT (client_id) DO UPDATE SET invoiced = excluded.invoiced, received = excluded.received, "
+               "documents = excluded.documents")
+
+
+def balance_row(client_id: str, row: tuple | None, d: list[Any]) -> tuple:
+    if row is None:
+        raise LookupError(f"projection_balances: no client {client_id!r} (events before its registration)")
+    _, provider, name, invoiced, received, documents = row
+    return client_id, provider, name, fmt(Decimal(invoiced) + d[0]), fmt(Decimal(received) + d[1]), documents + d[2]
 
 
 def apply_eligible(sql: SqlSession, events: Sequence[Any]) -> None:
+    """Two round trips per batch: one read of the clients' rows, one upsert with the new sums."""
     delta: dict[tuple[str, int], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for e in events:
         for line in (ln for ln in e.lines if ln.get("eligible")):
             delta[(e.client_id, e.issued_on.year)][0] += Decimal(line["total_ttc"])
             delta[(e.client_id, e.issued_on.year)][1] += Decimal(line["hours"])
-    for (client_id, year), (amount, hours) in delta.items():
-        sql.execute("INSERT INTO projection_eligible VALUES (%s, %s, '0.00', '0') "
-                    "ON CONFLICT (client_id, year) DO NOTHING", (client_id, year))
-        row = sql.execute("SELECT eligible_invoiced, hours FROM projection_eligible WHERE client_id = %s AND year = %s",
-                          (client_id, year))[0]
-        sql.execute("UPDATE projection_eligible SET eligible_invoiced = %s, hours = %s WHERE client_id = %s AND year = %s",
-                    (fmt(Decimal(row[0]) + amount), str(Decimal(row[1]) + hours), client_id, year))
+    rows = {(row[0], row[1]): row[2:] for row in sql.select_in(
+        "SELECT client_id, year, eligible_invoiced, hours FROM projection_eligible WHERE client_id IN ({})",
+        sorted({client_id for client_id, _ in delta}))}
+    sql.insert("INSERT INTO projection_eligible", [eligible_row(key, rows.get(key), *sums) for key, sums in delta.items()],
+               "ON CONFLICT (client_id, year) DO UPDATE SET eligible_invoiced = excluded.eligible_invoiced, "
+               "hours = excluded.hours")
+
+
+def eligible_row(key: tuple[str, int], row: tuple | None, amount: Decimal, hours: Decimal) -> tuple:
+    invoiced, total_hours = row or ("0.00", "0")
+    return (*key, fmt(Decimal(invoiced) + amount), str(Decimal(total_hours) + hours))
 
 
 ISSUED = get_topic(IssuedDocument.DocumentIssued)

@@ -24,17 +24,20 @@ def snapshot(sql: SqlSession) -> dict[str, list[tuple]]:
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(subs=subscriptions, cuts=st.lists(st.integers(0, 200), max_size=4), steps=st.lists(st.integers(1, 400), max_size=3))
-def test_incremental_views_equal_a_rebuild(backend: str, tmp_path: Path, subs, cuts, steps) -> None:
+@given(subs=subscriptions, cuts=st.lists(st.integers(0, 200), max_size=4), steps=st.lists(st.integers(1, 400), max_size=3),
+       together=st.booleans(), page=st.integers(1, 40))
+def test_incremental_views_equal_a_rebuild(backend: str, tmp_path: Path, subs, cuts, steps, together, page) -> None:
     with engine_on(backend, tmp_path) as engine:
         sql = SqlSession(engine.url)
         try:
-            check_incremental_equals_rebuild(engine, sql, subs, cuts, steps)
+            check_incremental_equals_rebuild(engine, sql, subs, cuts, steps, page if together else None)
         finally:
             sql.close()
 
 
-def check_incremental_equals_rebuild(engine: Engine, sql: SqlSession, subs, cuts, steps) -> None:
+def check_incremental_equals_rebuild(engine: Engine, sql: SqlSession, subs, cuts, steps, page: int | None) -> None:
+    """Followed view by view, or all together by pages of `page` events; then rebuilt view by view
+    and in one pass."""
     follower = Follower(engine.app, sql)
     facts = facts_for(subs, pack=True) + etincelle_history()
     bounds = sorted({0, len(facts), *(c % (len(facts) + 1) for c in cuts)})
@@ -42,17 +45,25 @@ def check_incremental_equals_rebuild(engine: Engine, sql: SqlSession, subs, cuts
         engine.ingest(*facts[start:end])
         for offset in steps:
             engine.advance(ORIGIN + timedelta(days=offset))
-        for name in follower.views:
-            follower.catch_up(name)
+        follow(follower, page)
     engine.advance(ORIGIN + timedelta(days=420))
-    for name in follower.views:
-        follower.catch_up(name)
+    follow(follower, page)
     incremental = snapshot(sql)
     for name in follower.views:
         follower.rebuild(name)
     assert snapshot(sql) == incremental
+    follower.rebuild_all()
+    assert snapshot(sql) == incremental
     assert_agrees_with_read_model(engine, incremental)
     assert all(s.lag == 0 for s in follower.status())
+
+
+def follow(follower: Follower, page: int | None) -> None:
+    if page:
+        follower.catch_up_all(page=page)
+    else:
+        for name in follower.views:
+            follower.catch_up(name)
 
 
 def assert_agrees_with_read_model(engine: Engine, views: dict[str, list[tuple]]) -> None:

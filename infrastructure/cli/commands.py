@@ -197,7 +197,7 @@ def projections_rebuild(args: argparse.Namespace) -> int:
         names = [args.name] if args.name else list(follower.views)
         if args.name and args.name not in follower.views:
             raise InvalidFact(f"no projection {args.name!r} (known: {', '.join(follower.views)})")
-        counts = {name: follower.rebuild(name, progress_bar(name)) for name in names}
+        counts = follower.rebuild_all(names, progress_bar(names[0] if args.name else "projections"))
         follower.sql.close()
     print_json(counts) if args.format == "json" else print(
         "\n".join(f"{name}: rebuilt from {count} events" for name, count in counts.items()))
