@@ -16,6 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from application.app import BillingApp
+from application.unit_of_work import save_together
 from domain.documents import Draft
 from domain.issuing import DocumentSequence, IssuedDocument
 from projections.ledger import Ledger, follow, read_ledger
@@ -39,7 +40,7 @@ class Issuer:
 
     def issue(self, drafts_for: DraftsFor, at: datetime) -> list[IssuedDocument]:
         """Issues the drafts `drafts_for(ledger)` names, in their order, retrying on conflicts.
-        Afterwards `self.ledger` is the history it worked from (without what it issued)."""
+        Afterwards `self.ledger` is the history it worked from, with the documents it issued."""
         issued: list[IssuedDocument] = []
         for attempt in range(ATTEMPTS):
             try:
@@ -60,7 +61,8 @@ class Issuer:
             mine = [d for d in drafts if d.provider == provider]
             for start in range(0, len(mine), BATCH):
                 documents = sequence.issue_batch(mine[start:start + BATCH], at, self.clock())
-                self.app.save(sequence, *documents)
+                save_together(self.app, [sequence, *documents])
+                self.ledger.include(documents)
                 issued.extend(documents)
                 for doc in documents:
                     log.info("document_issued", number=doc.number, key=doc.key, kind=doc.kind,

@@ -101,11 +101,7 @@ class UnitOfWork:
 
     def save(self, *created: Any) -> None:
         """Saves, in one transaction, the chunk's changes and these new aggregates' events."""
-        aggregates = [*self.pending(), *created]
-        if self.app.repository.cache is not None or self.app.snapshots is not None:
-            self.app.save(*aggregates)  # they want the aggregates themselves
-            return
-        self.app.save(PendingEvents(aggregates))
+        save_together(self.app, [*self.pending(), *created])
 
     def trim(self, keep: int = 200_000) -> None:
         """After a save: forgets the chunk, and bounds the memory kept between batches."""
@@ -113,6 +109,14 @@ class UnitOfWork:
         self.loaded, self.absent = {}, set()
         for aggregate_id in list(islice(self.batch, max(0, len(self.batch) - keep))):
             del self.batch[aggregate_id]
+
+
+def save_together(app: BillingApp, aggregates: list[Any]) -> None:
+    """Saves the aggregates' pending events in one transaction."""
+    if app.repository.cache is not None or app.snapshots is not None:
+        app.save(*aggregates)  # they want the aggregates themselves
+        return
+    app.save(PendingEvents(aggregates))
 
 
 class PendingEvents:

@@ -77,7 +77,16 @@ class Appointment(BillingAggregate):
         return self.anomaly_at is not None and self.anomaly_at <= self.anomaly_deadline(terms)
 
     def validated_at(self, terms: BtbTerms) -> datetime | None:
-        """When it became validated and billable, under those terms; None if it never does."""
+        """When it became validated and billable, under those terms; None if it never does.
+        Kept per version of the appointment and window (all it reads of the terms): billing
+        asks it at every run."""
+        key = (self.version, terms.validation.anomaly_window_jours_ouvrables)
+        cached = getattr(self, "_validated", None)
+        if cached is None or cached[0] != key:
+            cached = self._validated = (key, self._validated_at(terms))
+        return cached[1]
+
+    def _validated_at(self, terms: BtbTerms) -> datetime | None:
         if self.cancelled_at is not None or self.honoured_at is None or self.is_contested(terms):
             return None
         return max(self.anomaly_deadline(terms), self.honoured_at)

@@ -11,7 +11,6 @@ from domain.money import ZERO, percent_of, to_cents
 
 
 AMOUNTS = ("quantity", "unit_price", "total_ht", "vat_rate", "vat", "total_ttc", "hours")
-TEXTS = ("code", "description", "mention", "article")
 _decimals: dict[str, Decimal] = {}
 
 
@@ -57,15 +56,14 @@ class Line:
     @classmethod
     def from_dict(cls, data: dict) -> Line:
         """From `as_dict` or `as_record` (older documents store amounts as Decimal)."""
-        values = dict(data)
-        for name in AMOUNTS:
-            if name in values:
-                values[name] = shared_decimal(values[name])
-        for name in TEXTS:
-            if values.get(name) is not None:
-                values[name] = sys.intern(values[name])
-        values["sources"] = tuple(values.get("sources", ()))
-        return cls(**values)
+        mention = data.get("mention")
+        return cls(
+            sys.intern(data["code"]), sys.intern(data["description"]), shared_decimal(data["quantity"]),
+            shared_decimal(data["unit_price"]), shared_decimal(data["total_ht"]),
+            shared_decimal(data["vat_rate"]), shared_decimal(data["vat"]), shared_decimal(data["total_ttc"]),
+            None if mention is None else sys.intern(mention), sys.intern(data["article"]),
+            tuple(data.get("sources", ())), data.get("eligible", False), shared_decimal(data.get("hours", ZERO)),
+        )
 
 
 def exempt_line(

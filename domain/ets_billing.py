@@ -50,7 +50,9 @@ def service_date(session: TutoringSession) -> date:
 def ets_drafts(book: EtsBook, terms_for: TermsFor, up_to: date, after: date | None = None) -> list[Draft]:
     """The drafts due by `up_to`; with `after`, only those due after it."""
     groups: dict[tuple[str, date], list[TutoringSession]] = defaultdict(list)
-    for session in sorted(book.sessions, key=lambda s: (s.starts_at, s.session_id)):
+    # A session's invoice falls due by the end of its month, at the latest (CGV art. 8).
+    sessions = [s for s in book.sessions if after is None or month_end(service_date(s)) > after]
+    for session in sorted(sessions, key=lambda s: (s.starts_at, s.session_id)):
         if session.terms and outcome(session, terms_for(session.terms)):
             groups[group_of(book, session)].append(session)
     return [draft_for(book, key, due, sessions, terms_for) for (key, due), sessions in groups.items()
