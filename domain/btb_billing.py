@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from domain.appointments import Appointment
 from domain.btb_extras import extras_drafts
@@ -108,8 +109,13 @@ def option_lines(sub: Subscription, k: int, terms: BtbTerms) -> list[Line]:
 
 
 def _span(sub: Subscription, first: int, end: int) -> str:
-    last_day = echeance(sub.start_date, end) - timedelta(days=1)
-    return f"du {echeance(sub.start_date, first):%d/%m/%Y} au {last_day:%d/%m/%Y}"
+    return span_text(sub.start_date, first, end)
+
+
+@lru_cache(maxsize=1 << 16)
+def span_text(start: date, first: int, end: int) -> str:
+    last_day = echeance(start, end) - timedelta(days=1)
+    return f"du {echeance(start, first):%d/%m/%Y} au {last_day:%d/%m/%Y}"
 
 
 def _draft(key: str, client_id: str, due_on: date, terms: BtbTerms, lines: list[Line]) -> Draft:
