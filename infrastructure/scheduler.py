@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -276,9 +276,18 @@ def paris_today() -> date:
 
 
 def advance_work(db: str | None) -> Callable[[date], AdvanceReport]:
+    """The store is opened for each run, as `billing advance` does; the history folded by a
+    run is kept for the next one, which reads only what was recorded since (a failed run
+    forgets it: the next one reads the whole history again)."""
+    kept: dict[str, Any] = {}
+
     def advance(day: date) -> AdvanceReport:
-        with services(db) as s:  # opened for each run, as `billing advance` does
-            return s.advance.advance(day)
+        with services(db) as s:
+            service = s.advance
+            service.ledger, service.billed_up_to = kept.pop("ledger", None), kept.pop("billed_up_to", None)
+            report = service.advance(day)
+            kept.update(ledger=service.ledger, billed_up_to=service.billed_up_to)
+            return report
 
     return advance
 

@@ -1,10 +1,12 @@
-"""A service kept between runs (its ledger followed, only changed clients redrafted) issues
-exactly what a fresh service each run issues, whatever arrives late between the runs."""
+"""A service kept between runs, or the scheduler's work (its ledger followed, only changed
+clients redrafted) issues exactly what a fresh service each run issues, whatever arrives late
+between the runs."""
 
 from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from application.advance import AdvanceService
 from domain.calendar import paris_date
 from projections.ledger import read_ledger
 from tests.services import RECORDED_AT, engine_on
+from infrastructure.scheduler import advance_work
 from infrastructure.urssaf_simulator import UrssafSimulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
@@ -50,15 +53,28 @@ def issued(engine) -> list[tuple]:
             for d in read_ledger(engine.app).documents()]
 
 
+def kept_service(engine) -> Callable[[date], dict]:
+    service = AdvanceService(engine.ingest_service, lambda: RECORDED_AT, UrssafSimulator)
+    return lambda day: service.advance(day).as_dict()
+
+
+def scheduler_work(engine) -> Callable[[date], dict]:
+    work = advance_work(engine.url)
+    return lambda day: work(day).as_dict()
+
+
 @pytest.mark.parametrize("seed", [3, 11])
-def test_a_kept_service_issues_what_fresh_services_issue(backend: str, tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize("warm_runs", [kept_service, scheduler_work])
+def test_a_kept_history_issues_what_fresh_services_issue(
+    backend: str, tmp_path: Path, seed: int, warm_runs: Callable,
+) -> None:
     facts = history.facts(history.Size(subscriptions=8, etincelle_clients=5), seed)
     schedule = arrival_schedule(facts, seed)
     with engine_on(backend, tmp_path) as warm, engine_on(backend, tmp_path) as cold:
-        kept = AdvanceService(warm.ingest_service, lambda: RECORDED_AT, UrssafSimulator)
+        advance_warm = warm_runs(warm)
         for end, arriving in zip(MONTH_ENDS, schedule):
             assert warm.ingest(*arriving).as_dict() == cold.ingest(*arriving).as_dict()
-            assert kept.advance(end).as_dict() == AdvanceService(
+            assert advance_warm(end) == AdvanceService(
                 cold.ingest_service, lambda: RECORDED_AT, UrssafSimulator).advance(end).as_dict()
         documents = issued(warm)
         assert documents == issued(cold)
