@@ -45,8 +45,7 @@ class Services:
         """Brings the persisted views up to date with what was just recorded."""
         follower = self.follower()
         try:
-            for name in follower.views:
-                follower.catch_up(name)
+            follower.catch_up_all()  # one pass over the new events for every view
         finally:
             follower.sql.close()
 

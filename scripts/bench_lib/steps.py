@@ -71,6 +71,18 @@ def advance(spec: dict) -> dict:
             "events": last["events_after"]}
 
 
+def advance_cold(spec: dict) -> dict:
+    """`billing advance` to the last month-end again in a fresh process: what a one-shot run
+    costs (the whole log read, every client drafted) when there is nothing new to issue."""
+    last = month_ends()[-1]
+    with services(spec["url"]) as s:
+        start = time.perf_counter()
+        report = s.advance.advance(last)
+        seconds = time.perf_counter() - start
+        events = head(s.app)
+    return {"to": last.isoformat(), "seconds": seconds, "documents": len(report.issued), "events": events}
+
+
 def replay(spec: dict) -> dict:
     from application.replay import replay as replay_under
     from infrastructure.terms_files import load_version
@@ -185,5 +197,5 @@ def cold_start(spec: dict) -> dict:
             "seconds": min(times), "python_bare_seconds": min(bare), "billing_peak_rss_mb": peak / 1024}
 
 
-STEPS = {"ingest": ingest, "advance": advance, "replay": replay, "rebuild": rebuild, "append": append,
+STEPS = {"ingest": ingest, "advance": advance, "advance_cold": advance_cold, "replay": replay, "rebuild": rebuild, "append": append,
          "cold_start": cold_start}
