@@ -18,6 +18,7 @@ from domain.ets_billing import ets_drafts
 from domain.calendar import end_of_day
 from domain.corrections import corrections
 from domain.documents import Draft
+from domain.issuing import IssuedDocument
 from domain.terms_catalog import TermsCatalog
 from projections.ledger import Ledger, follow
 
@@ -59,18 +60,23 @@ def due_drafts(ledger: Ledger, catalog: TermsCatalog, to: date, billed_up_to: da
     `billed_up_to`: this ledger was billed up to that date by the same service and has kept
     track of what changed since; a client without a new fact is then only drafted for what
     falls due after that date, and its documents need no correction."""
-    documents = ledger.documents()
-    horizon = max([to, *(d.due_on for d in documents)])
-    after_for: AfterFor = lambda client_id: None  # noqa: E731
-    if billed_up_to is not None and not ledger.all_changed:
-        changed = ledger.changed
-        after_for = lambda client_id: None if client_id in changed else billed_up_to  # noqa: E731
-        documents = [d for d in documents if d.client_id in changed]
+    horizon = max([to, *(d.due_on for d in ledger.of_type(IssuedDocument))])
+    after_for, documents = redraft_scope(ledger, billed_up_to)
     drafts = {d.key: d for d in all_drafts(ledger, catalog.get, horizon, after_for)}
     issued, cancelled = ledger.issued_keys(), ledger.cancelled()
     new = [d for d in drafts.values() if d.key not in issued and d.key not in cancelled and d.due_on <= to]
     fixes = corrections(documents, drafts, cancelled, to)
     return sorted(new + fixes, key=lambda d: (d.due_on, d.client_id, d.key))
+
+
+def redraft_scope(ledger: Ledger, billed_up_to: date | None) -> tuple[AfterFor, list[IssuedDocument]]:
+    """Whom to draft in full and which documents to check for corrections: everyone, or with a
+    kept ledger only the clients whose facts changed since it was billed up to `billed_up_to`."""
+    if billed_up_to is None or ledger.all_changed:
+        return (lambda client_id: None), ledger.documents()
+    changed = ledger.changed
+    return ((lambda client_id: None if client_id in changed else billed_up_to),
+            ledger.documents(lambda d: d.client_id in changed))
 
 
 class AdvanceService:

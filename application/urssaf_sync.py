@@ -33,8 +33,8 @@ class UrssafSync:
         self.clock = clock
 
     def send_pending(self, ledger: Ledger, at: datetime) -> int:
-        pending = [doc for doc in ledger.documents() if doc.details.get("avance_immediate")
-                   and UrssafRequest.id_for(doc.number) not in ledger.aggregates]
+        pending = ledger.documents(lambda doc: bool(doc.details.get("avance_immediate"))
+                                   and UrssafRequest.id_for(doc.number) not in ledger.aggregates)
         if not pending:
             return 0
         answers = self.gateway.submit([payment_request(ledger, doc) for doc in pending])

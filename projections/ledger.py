@@ -7,7 +7,7 @@ facts recorded up to that moment (recorded time is the event's timestamp).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -80,8 +80,10 @@ class Ledger:
     def clients(self, provider: str | None = None) -> list[Client]:
         return [c for c in self.of_type(Client) if provider in (None, c.provider)]
 
-    def documents(self) -> list[IssuedDocument]:
-        return sorted(self.of_type(IssuedDocument), key=lambda d: (d.provider, d.issued_on, d.number))
+    def documents(self, of: Callable[[IssuedDocument], bool] | None = None) -> list[IssuedDocument]:
+        """The issued documents in number order; with `of`, only those it accepts."""
+        found = self.of_type(IssuedDocument)
+        return sorted(found if of is None else filter(of, found), key=lambda d: (d.provider, d.issued_on, d.number))
 
     def cancelled(self) -> dict[str, str]:
         """Keys of invoices cancelled by a fact, with the reason."""
