@@ -6,6 +6,7 @@ A refused fact records nothing; the other facts of the same file still go in.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -110,10 +111,12 @@ class IngestService:
         report.recorded += len(records)
         report.duplicates += outcome.duplicates
         report.refused += outcome.refused
-        for record in records:
-            log.info("fact_recorded", key=record.key, type=record.type, at=record.at.isoformat())
+        logger = log.bind()  # once per chunk, not per fact
+        if getattr(logger, "is_enabled_for", lambda level: True)(logging.INFO):
+            for record in records:
+                logger.info("fact_recorded", key=record.key, type=record.type, at=record.at.isoformat())
         for refusal in outcome.refused:
-            log.warning("fact_refused", key=refusal["key"], error=refusal["error"])
+            logger.warning("fact_refused", key=refusal["key"], error=refusal["error"])
 
     def _count(self, report: IngestReport, number: int, line: str) -> None:
         try:
