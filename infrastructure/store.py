@@ -54,6 +54,7 @@ def postgres_env(url: str) -> dict[str, str]:
         raise StoreError(f"no database name in {url!r}: use postgresql://user@host:port/dbname")
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": "infrastructure.pg_recorder:BillingPostgresRecorder",
         "POSTGRES_DBNAME": unquote(dbname),
         "POSTGRES_HOST": parts.hostname or "localhost",
         "POSTGRES_PORT": str(parts.port or 5432),
