@@ -17,6 +17,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
 from domain.base import BillingAggregate
+from projections.notifications import select_rows
 
 from domain.appointments import Appointment
 from domain.btb_billing import BtbBook
@@ -141,8 +142,7 @@ def billing_topics() -> tuple[str, ...]:
 def follow(app: Application, ledger: Ledger, known_at: datetime | None = None) -> None:
     """Applies the events recorded after the ledger's position, in pages."""
     while True:
-        page = app.recorder.select_notifications(ledger.position, PAGE, topics=ledger.topics,
-                                                 inclusive_of_start=False)
+        page = select_rows(app.recorder, ledger.position, PAGE, ledger.topics)
         for notification in page:
             if ledger.included and ledger.skips(notification):
                 ledger.position = notification.id
