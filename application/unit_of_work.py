@@ -21,7 +21,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 
 from application.app import BillingApp
-from application.stored_events import select_events
+from projections.store_reads import select_events
 
 
 class DirtyBatch(Exception):

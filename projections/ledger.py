@@ -17,7 +17,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
 from domain.base import BillingAggregate
-from projections.notifications import select_rows
+from projections.store_reads import select_rows
 
 from domain.appointments import Appointment
 from domain.btb_billing import BtbBook
@@ -45,7 +45,7 @@ class Ledger:
         # What changed since `forget_changes`: the clients whose facts did, or everything.
         self.changed: set[str] = set()
         self.all_changed = True
-        self.included: set[UUID | str] = set()
+        self.included: set[UUID] = set()
 
     def apply(self, event: Any) -> None:
         aggregate = event.mutate(self.aggregates.get(event.originator_id))
@@ -63,7 +63,7 @@ class Ledger:
         (an issued document has one event) instead of decoding them again."""
         for doc in documents:
             self.aggregates[doc.id] = self.by_type[IssuedDocument][doc.id] = doc
-            self.included |= {doc.id, str(doc.id)}  # PostgreSQL gives UUIDs, SQLite their text
+            self.included.add(doc.id)
 
     def skips(self, notification: Any) -> bool:
         if notification.originator_id in self.included:

@@ -20,6 +20,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Mapper, Transcoder
 
 from projections.sql import SqlSession
+from projections.store_reads import select_rows
 from projections.views import VIEWS, View
 
 PAGE = 1000  # notifications per transaction when following
@@ -101,8 +102,7 @@ class Follower:
         notifications were read."""
         positions = self._positions(names)
         topics = sorted({topic for name in names for topic in self.views[name].topics})
-        notifications = self.app.recorder.select_notifications(min(positions.values()), page, topics=topics,
-                                                                inclusive_of_start=False)
+        notifications = select_rows(self.app.recorder, min(positions.values()), page, topics)
         last = notifications[-1].id if len(notifications) == page else \
             max([head, *positions.values(), *(n.id for n in notifications)])
         for name, events in self._batches(positions, notifications).items():

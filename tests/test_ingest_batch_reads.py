@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from application.ingest import IngestService
-from application.stored_events import select_events
+from projections.store_reads import select_events
 from application.unit_of_work import UnitOfWork
 from domain.appointments import Appointment
 from domain.clients import Client

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from projections.ledger import billing_topics
-from projections.notifications import select_rows
+from projections.store_reads import select_rows
 from tests.services import Engine
 from tests.test_btb_scenario import history as btb_history
 from tests.test_etincelle_scenario import history as etincelle_history
