@@ -5,6 +5,8 @@ other followers running at the same time, and through `billing projections rebui
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,11 +35,20 @@ def recorded(url: str, upto: int = len(FACTS), days: int = 420) -> Engine:
     return engine
 
 
-def test_single_pass_rebuild_equals_per_view_rebuild(db_url: str) -> None:
-    engine = recorded(db_url)
-    sql = SqlSession(db_url)
+@contextmanager
+def followed(url: str, upto: int = len(FACTS), days: int = 420) -> Iterator[tuple[Engine, Follower, SqlSession]]:
+    """A recorded history and a follower of its views, both closed afterwards."""
+    engine = recorded(url, upto, days)
+    sql = SqlSession(url)
     try:
-        follower = Follower(engine.app, sql)
+        yield engine, Follower(engine.app, sql), sql
+    finally:
+        sql.close()
+        engine.close()
+
+
+def test_single_pass_rebuild_equals_per_view_rebuild(db_url: str) -> None:
+    with followed(db_url) as (engine, follower, sql):
         counts = {name: follower.rebuild(name) for name in follower.views}
         per_view = snapshot(sql)
         assert all(per_view.values()) and counts["receivables"] > counts["invoices"] > 0
@@ -48,16 +59,10 @@ def test_single_pass_rebuild_equals_per_view_rebuild(db_url: str) -> None:
             "attestations": counts["attestations"], "invoices": counts["invoices"]}
         assert snapshot(sql) == per_view
         assert all(s.lag == 0 for s in follower.status())
-    finally:
-        sql.close()
-        engine.close()
 
 
 def test_views_at_different_positions_catch_up_together(db_url: str) -> None:
-    engine = recorded(db_url, upto=len(FACTS) // 2, days=120)
-    sql = SqlSession(db_url)
-    try:
-        follower = Follower(engine.app, sql)
+    with followed(db_url, upto=len(FACTS) // 2, days=120) as (engine, follower, sql):
         follower.catch_up("invoices")
         engine.ingest(*FACTS[len(FACTS) // 2:])
         engine.advance(ORIGIN + timedelta(days=420))
@@ -68,9 +73,6 @@ def test_views_at_different_positions_catch_up_together(db_url: str) -> None:
         follower.rebuild_all()
         assert snapshot(sql) == together
         assert all(s.lag == 0 for s in follower.status())
-    finally:
-        sql.close()
-        engine.close()
 
 
 def test_concurrent_followers_apply_each_event_once(db_url: str) -> None:
@@ -104,10 +106,7 @@ def test_concurrent_followers_apply_each_event_once(db_url: str) -> None:
 
 
 def test_cli_rebuilds_every_view_in_one_pass(db_url: str) -> None:
-    engine = recorded(db_url)
-    sql = SqlSession(db_url)
-    try:
-        follower = Follower(engine.app, sql)
+    with followed(db_url) as (engine, follower, sql):
         expected = {name: follower.rebuild(name) for name in follower.views}
         per_view = snapshot(sql)
         assert billing_json("projections", "rebuild", db=db_url) == expected
@@ -115,9 +114,6 @@ def test_cli_rebuilds_every_view_in_one_pass(db_url: str) -> None:
         assert billing_json("projections", "rebuild", "receivables", db=db_url) == {
             "receivables": expected["receivables"]}
         assert all(row["lag"] == 0 for row in billing_json("projections", "status", db=db_url))
-    finally:
-        sql.close()
-        engine.close()
 
 
 def as_text(value: Any) -> Any:
