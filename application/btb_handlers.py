@@ -10,6 +10,7 @@ from domain.calendar import paris_date
 from domain.clients import Client
 from domain.starter_packs import StarterPack
 from domain.subscriptions import Subscription
+from domain.terms import BtbTerms
 
 CLIENT_HINT = "ingest its client.registered first"
 SUB_HINT = "ingest its subscription.started first"
@@ -18,79 +19,86 @@ APPT_HINT = "ingest its appointment.scheduled first"
 
 
 def btb_client(client_id: str, ctx: Context, what: str) -> Client:
-    client = ctx.get(Client, client_id, "client", CLIENT_HINT)
+    client = ctx.named(Client, client_id, "client", CLIENT_HINT)
     client.check_provider("btbconnect", what)
     return client
+
+
+def concluded_under(reference: str | None, ctx: Context) -> BtbTerms:
+    """INTERPRETATION.md: the version named by the fact, else the one in force on its date;
+    a contract older than every known version must name its own."""
+    if reference:
+        return ctx.btb_terms(reference)
+    return ctx.catalog.in_force("btbconnect", paris_date(ctx.stamp.at))
 
 
 def starter_pack_ordered(fact: f.StarterPackOrdered, ctx: Context) -> list[Any]:
     client = btb_client(fact.client_id, ctx, "the Starter Pack")
     ctx.require_new(StarterPack, fact.pack_id, "Starter Pack")
-    client.attach_starter_pack(fact.pack_id, fact.at, ctx.recorded_at)
-    terms = ctx.catalog.in_force("btbconnect", paris_date(fact.at))
-    pack = StarterPack.order(fact.pack_id, fact.client_id, terms.reference, fact.at, ctx.recorded_at)
-    return [client, pack]
+    terms = concluded_under(fact.terms, ctx)
+    client.attach_starter_pack(fact.pack_id, ctx.stamp)
+    return [client, StarterPack.order(fact.pack_id, fact.client_id, terms.reference, ctx.stamp)]
 
 
 def campaign_started(fact: f.StarterPackCampaignStarted, ctx: Context) -> list[Any]:
-    pack = ctx.get(StarterPack, fact.pack_id, "Starter Pack", PACK_HINT)
-    pack.start_campaign(fact.at, ctx.recorded_at)
+    pack = ctx.named(StarterPack, fact.pack_id, "Starter Pack", PACK_HINT)
+    pack.start_campaign(ctx.stamp)
     return [pack]
 
 
 def subscription_started(fact: f.SubscriptionStarted, ctx: Context) -> list[Any]:
     client = btb_client(fact.client_id, ctx, "a subscription")
     ctx.require_new(Subscription, fact.subscription_id, "subscription")
-    terms = ctx.btb_terms(fact.terms) if fact.terms else ctx.catalog.in_force("btbconnect", paris_date(fact.at))
-    client.attach_subscription(fact.subscription_id, fact.at, ctx.recorded_at)
+    terms = concluded_under(fact.terms, ctx)
+    client.attach_subscription(fact.subscription_id, ctx.stamp)
     sub = Subscription.start(fact.subscription_id, fact.client_id, fact.plan, fact.monthly_fee,
-                             fact.prepaid_quarterly, terms.reference, fact.at, ctx.recorded_at)
+                             fact.prepaid_quarterly, terms.reference, ctx.stamp)
     return [client, sub]
 
 
 def subscription(fact: Any, ctx: Context) -> Subscription:
-    return ctx.get(Subscription, fact.subscription_id, "subscription", SUB_HINT)
+    return ctx.named(Subscription, fact.subscription_id, "subscription", SUB_HINT)
 
 
 def option_activated(fact: f.OptionActivated, ctx: Context) -> list[Any]:
     sub = subscription(fact, ctx)
-    sub.activate_option(fact.option, fact.monthly_fee_ht, fact.at, ctx.recorded_at, ctx.btb_terms(sub.terms))
+    sub.activate_option(fact.option, fact.monthly_fee_ht, ctx.stamp, ctx.btb_terms(sub.terms))
     return [sub]
 
 
 def option_cancellation_notified(fact: f.OptionCancellationNotified, ctx: Context) -> list[Any]:
     sub = subscription(fact, ctx)
-    sub.notify_option_cancellation(fact.option, fact.at, ctx.recorded_at, ctx.btb_terms(sub.terms))
+    sub.notify_option_cancellation(fact.option, ctx.stamp, ctx.btb_terms(sub.terms))
     return [sub]
 
 
 def cancellation_notified(fact: f.CancellationNotified, ctx: Context) -> list[Any]:
     sub = subscription(fact, ctx)
-    sub.notify_cancellation(fact.at, ctx.recorded_at, ctx.btb_terms(sub.terms))
+    sub.notify_cancellation(ctx.stamp, ctx.btb_terms(sub.terms))
     return [sub]
 
 
 def formal_notice_sent(fact: f.FormalNoticeSent, ctx: Context) -> list[Any]:
     sub = subscription(fact, ctx)
-    sub.send_formal_notice(fact.reason, fact.at, ctx.recorded_at)
+    sub.send_formal_notice(fact.reason, ctx.stamp, ctx.btb_terms(sub.terms))
     return [sub]
 
 
 def breach_remedied(fact: f.BreachRemedied, ctx: Context) -> list[Any]:
     sub = subscription(fact, ctx)
-    sub.remedy_breach(fact.at, ctx.recorded_at)
+    sub.remedy_breach(ctx.stamp, ctx.btb_terms(sub.terms))
     return [sub]
 
 
 def suspended_for_breach(fact: f.SuspendedForBreach, ctx: Context) -> list[Any]:
     sub = subscription(fact, ctx)
-    sub.suspend_for_breach(fact.at, ctx.recorded_at, ctx.btb_terms(sub.terms))
+    sub.suspend_for_breach(ctx.stamp, ctx.btb_terms(sub.terms))
     return [sub]
 
 
 def terminated_for_breach(fact: f.TerminatedForBreach, ctx: Context) -> list[Any]:
     sub = subscription(fact, ctx)
-    sub.terminate_for_breach(fact.at, ctx.recorded_at, ctx.btb_terms(sub.terms))
+    sub.terminate_for_breach(ctx.stamp, ctx.btb_terms(sub.terms))
     return [sub]
 
 

@@ -8,7 +8,7 @@ from application import facts as f
 from application.context import Context
 from domain.clients import Client
 from domain.calendar import paris_date
-from domain.errors import AlreadyExists, InvalidFact, MinorClient, PaymentError, StarterPackNotRefundable
+from domain.errors import AlreadyExists, InvalidFact, MinorClient, PaymentError
 from domain.issuing import DocumentCancellation, IssuedDocument
 from domain.records import Payment
 from domain.starter_packs import StarterPack
@@ -19,7 +19,7 @@ REGISTER_HINT = "ingest its client.registered first"
 def client_registered(fact: f.ClientRegistered, ctx: Context) -> list[Any]:
     ctx.require_new(Client, fact.client_id, "client")
     details = btb_details(fact) if fact.provider == "btbconnect" else etincelle_details(fact, ctx)
-    return [Client.register(fact.client_id, fact.provider, fact.name, details, fact.at, ctx.recorded_at)]
+    return [Client.register(fact.client_id, fact.provider, fact.name, details, ctx.stamp)]
 
 
 def btb_details(fact: f.ClientRegistered) -> dict:
@@ -46,47 +46,46 @@ def etincelle_details(fact: f.ClientRegistered, ctx: Context) -> dict:
 
 
 def payment_received(fact: f.PaymentReceived, ctx: Context) -> list[Any]:
-    check_payment(fact.client_id, fact.invoice, ctx)
-    return [Payment.record_payment(fact.key, "received", fact.client_id, fact.amount, fact.method,
-                                   fact.invoice, fact.at, ctx.recorded_at)]
+    client = check_payment(fact.client_id, fact.invoice, ctx)
+    payment = Payment.record_payment("received", fact.client_id, fact.amount, fact.method, fact.invoice, ctx.stamp)
+    if fact.method != "direct_debit" or fact.invoice is None:
+        return [payment]
+    client.receive_direct_debit(fact.invoice, fact.amount, ctx.stamp)
+    return [payment, client]
 
 
 def payment_failed(fact: f.PaymentFailed, ctx: Context) -> list[Any]:
-    check_payment(fact.client_id, fact.invoice, ctx)
-    return [Payment.record_payment(fact.key, "failed", fact.client_id, fact.amount, None,
-                                   fact.invoice, fact.at, ctx.recorded_at)]
+    client = check_payment(fact.client_id, fact.invoice, ctx)
+    client.bounce_direct_debit(fact.invoice, fact.amount, ctx.stamp)
+    return [Payment.record_payment("failed", fact.client_id, fact.amount, None, fact.invoice, ctx.stamp), client]
 
 
-def check_payment(client_id: str, invoice: str | None, ctx: Context) -> None:
-    """The client must exist; a named invoice, once issued, must be that client's. A payment
-    may name an invoice not issued yet (facts can arrive before the document they settle)."""
-    client = ctx.get(Client, client_id, "client", REGISTER_HINT)
+def check_payment(client_id: str, invoice: str | None, ctx: Context) -> Client:
+    """The client must exist as of the payment; a named invoice, once issued, must be that
+    client's. A payment may name an invoice not issued yet (facts can arrive before the
+    document they settle)."""
+    client = ctx.named(Client, client_id, "client", REGISTER_HINT)
     if invoice is None or not ctx.exists(IssuedDocument, invoice):
-        return
+        return client
     document = ctx.get(IssuedDocument, invoice, "invoice", "")
     if document.client_id != client.client_id:
         raise PaymentError(
             f"invoice {invoice} is addressed to client {document.client_id!r}, not {client_id!r}"
         )
+    return client
 
 
 def invoice_cancelled(fact: f.InvoiceCancelled, ctx: Context) -> list[Any]:
-    document = ctx.get(IssuedDocument, fact.invoice, "invoice", "name an issued invoice number")
+    document = ctx.named(IssuedDocument, fact.invoice, "invoice", "name an issued invoice number")
     if ctx.exists(DocumentCancellation, fact.invoice):
         raise AlreadyExists(f"invoice {fact.invoice} was already cancelled")
-    if document.key.startswith("btb:pack:"):
-        check_pack_refundable(document.key.removeprefix("btb:pack:"), fact, ctx)
-    return [DocumentCancellation.cancel(document, fact.reason, fact.at, ctx.recorded_at)]
-
-
-def check_pack_refundable(pack_id: str, fact: f.InvoiceCancelled, ctx: Context) -> None:
-    pack = ctx.get(StarterPack, pack_id, "Starter Pack", "")
-    if pack.campaign_started_at is not None and pack.campaign_started_at <= fact.at:
-        # CGPS art. 3.3
-        raise StarterPackNotRefundable(
-            f"Starter Pack {pack_id!r} cannot be refunded: its campaign started on "
-            f"{paris_date(pack.campaign_started_at)} (CGPS art. 3.3, no refund once the campaign started)"
-        )
+    cancellation = DocumentCancellation.cancel(document, fact.reason, ctx.stamp)
+    if not document.key.startswith("btb:pack:"):
+        return [cancellation]
+    # CGPS art. 3.3: a Starter Pack is refunded only before its campaign started.
+    pack = ctx.get(StarterPack, document.key.removeprefix("btb:pack:"), "Starter Pack", "")
+    pack.refund(fact.invoice, ctx.stamp)
+    return [cancellation, pack]
 
 
 HANDLERS = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError
 from application.app import BillingApp
 from application.unit_of_work import UnitOfWork
 from domain.appointments import Appointment
+from domain.base import Stamp
 from domain.clients import Client
 from domain.errors import AlreadyExists, NotFound, TermsError
 from domain.issuing import DocumentCancellation, IssuedDocument
@@ -67,9 +67,16 @@ class Sealer(Protocol):
 class Context:
     app: BillingApp
     catalog: TermsCatalog
-    recorded_at: datetime
+    stamp: Stamp  # the fact being judged: its business time, recorded time and key
+    kind: str  # its type
     vault: Sealer | None = None
     batch: UnitOfWork | None = None
+
+    def named(self, cls: type[A], business_id: str, what: str, hint: str) -> A:
+        """What the fact names: it must exist as of the fact's business time."""
+        aggregate = self.get(cls, business_id, what, hint)
+        aggregate.check_not_before_origin(self.stamp.at, self.kind, f"{what} {business_id!r}")
+        return aggregate
 
     def get(self, cls: type[A], business_id: str, what: str, hint: str) -> A:
         """Loads an aggregate by its business id; "not found" says which fact to send first."""

@@ -28,6 +28,9 @@ class SessionConfirmed(Fact):
     session_id: Id
     # CGV art. 3: the rate in force at confirmation; by default the rate of the booking.
     hourly_rate: Amount | None = None
+    # CGV art. 1, 3: the version in force at confirmation governs; history older than every
+    # known version names its own.
+    terms: Id | None = None
 
 
 class SessionCancelled(Fact):

@@ -12,7 +12,7 @@ from domain.clients import Client
 from domain.errors import AlreadyExists, SessionStateError, TermsError
 from domain.sessions import Attendance, TutoringSession
 from domain.terms import EtincelleTerms
-from domain.urssaf_account import UrssafAccount, avance_immediate_applies
+from domain.urssaf_account import UrssafAccount
 
 CLIENT_HINT = "ingest its client.registered first"
 SESSION_HINT = "ingest its session.booked first"
@@ -27,32 +27,33 @@ def ets_terms(ctx: Context, reference: str | None, at) -> EtincelleTerms:
 
 
 def ets_client(client_id: str, ctx: Context, what: str) -> Client:
-    client = ctx.get(Client, client_id, "client", CLIENT_HINT)
+    client = ctx.named(Client, client_id, "client", CLIENT_HINT)
     client.check_provider("etincelle", what)
     return client
 
 
 def session(fact: Any, ctx: Context) -> TutoringSession:
-    return ctx.get(TutoringSession, fact.session_id, "session", SESSION_HINT)
+    return ctx.named(TutoringSession, fact.session_id, "session", SESSION_HINT)
 
 
 def session_booked(fact: f.SessionBooked, ctx: Context) -> list[Any]:
     ets_client(fact.client_id, ctx, "a tutoring session")
     ctx.require_new(TutoringSession, fact.session_id, "session")
     return [TutoringSession.book(fact.session_id, fact.client_id, fact.starts_at, fact.duration_minutes,
-                                 fact.place, fact.level, fact.hourly_rate, fact.at, ctx.recorded_at)]
+                                 fact.place, fact.level, fact.hourly_rate, ctx.stamp)]
 
 
 def session_confirmed(fact: f.SessionConfirmed, ctx: Context) -> list[Any]:
     s = session(fact, ctx)
-    # CGV art. 1, 3: the version in force at confirmation governs the session.
-    s.confirm(fact.hourly_rate or s.hourly_rate, ets_terms(ctx, None, fact.at), fact.at, ctx.recorded_at)
+    # CGV art. 1, 3: the version in force at confirmation governs the session, unless named.
+    s.confirm(fact.hourly_rate or s.hourly_rate, ets_terms(ctx, fact.terms, fact.at), ctx.stamp)
     return [s]
 
 
 def session_cancelled(fact: f.SessionCancelled, ctx: Context) -> list[Any]:
     s = session(fact, ctx)
-    s.cancel(fact.by, fact.force_majeure, fact.proof, ets_terms(ctx, s.terms, fact.at), fact.at, ctx.recorded_at)
+    terms = ets_terms(ctx, s.terms, fact.at) if s.confirmed_as_of(fact.at) else None
+    s.cancel(fact.by, fact.force_majeure, fact.proof, terms, ctx.stamp)
     return [s]
 
 
@@ -61,15 +62,15 @@ def session_held(fact: f.SessionHeld, ctx: Context) -> list[Any]:
     client = ctx.get(Client, s.client_id, "client", CLIENT_HINT)
     attendance = Attendance(fact.at, fact.student_late_minutes, fact.provider_late_minutes, fact.parking_fee,
                             fact.makeup_minutes)
-    s.check_hold(attendance)
-    client.settle_makeup(s.session_id, fact.provider_late_minutes, fact.makeup_minutes, fact.at, ctx.recorded_at)
-    s.hold(attendance, ctx.recorded_at)
+    s.check_hold(attendance, ctx.stamp)
+    client.settle_makeup(s.session_id, fact.provider_late_minutes, fact.makeup_minutes, ctx.stamp)
+    s.hold(attendance, ctx.stamp)
     return [s, client]
 
 
 def student_absent(fact: f.SessionStudentAbsent, ctx: Context) -> list[Any]:
     s = session(fact, ctx)
-    s.mark_absent(fact.at, ctx.recorded_at)
+    s.mark_absent(ctx.stamp)
     return [s]
 
 
@@ -77,21 +78,21 @@ def urssaf_answer(answer: str):
     def handle(fact: Any, ctx: Context) -> list[Any]:
         s = session(fact, ctx)
         account = ctx.get(UrssafAccount, s.client_id, "URSSAF registration of client", URSSAF_HINT)
-        check_request_covers(s, account, fact, ctx)
-        s.record_urssaf_answer(answer, fact.at, ctx.recorded_at)
-        if answer != "debit_failed":
-            return [s]
-        account.record_debit_failure(s.session_id, fact.at, ctx.recorded_at)
+        terms = ets_terms(ctx, s.terms, fact.at)
+        check_request_covers(s, fact, terms)
+        s.check_urssaf_answer(answer, ctx.stamp)
+        account.record_answer(s.session_id, s.starts_at, answer, ctx.stamp, terms)
+        s.record_urssaf_answer(answer, ctx.stamp)
         return [s, account]
     return handle
 
 
-def check_request_covers(s: TutoringSession, account: UrssafAccount, fact: Any, ctx: Context) -> None:
+def check_request_covers(s: TutoringSession, fact: Any, terms: EtincelleTerms) -> None:
     """An answer concerns the request covering the session: sent after an eligible session held
-    while the client's avance immédiate applied (CGV art. 8 bis 8.2)."""
-    terms = ets_terms(ctx, s.terms, fact.at)
-    held_at_home = s.attendance is not None and s.place in terms.sap.eligible_places
-    if not held_at_home or fact.at < s.starts_at or not avance_immediate_applies(account, s.starts_at, terms):
+    (as of the answer) while the client's avance immédiate applied (CGV art. 8 bis 8.2; the
+    account judges the last part)."""
+    held_at_home = s.held_as_of(fact.at) and s.place in terms.sap.eligible_places
+    if not held_at_home or fact.at < s.starts_at:
         raise SessionStateError(
             f"no URSSAF request covers session {s.session_id!r} at {fact.at.isoformat()}: only an eligible "
             "session held at home while the avance immédiate applies is sent to URSSAF, after it took place"
@@ -107,18 +108,22 @@ def urssaf_client_registered(fact: f.UrssafClientRegistered, ctx: Context) -> li
     registration = registration_from_fact(fact.model_dump(exclude={"key", "type", "at", "client_id"}),
                                           on=paris_date(fact.at), minimum_age=terms.minimum_client_age)
     sealed = ctx.vault.seal(client.client_id, registration.sealable())
-    return [UrssafAccount.register(client.client_id, sealed, fact.at, ctx.recorded_at)]
+    return [UrssafAccount.register(client.client_id, sealed, ctx.stamp)]
+
+
+def urssaf_account(client_id: str, ctx: Context) -> UrssafAccount:
+    return ctx.named(UrssafAccount, client_id, "URSSAF registration of client", URSSAF_HINT)
 
 
 def urssaf_client_renounced(fact: f.UrssafClientRenounced, ctx: Context) -> list[Any]:
-    account = ctx.get(UrssafAccount, fact.client_id, "URSSAF registration of client", URSSAF_HINT)
-    account.renounce(fact.at, ctx.recorded_at)
+    account = urssaf_account(fact.client_id, ctx)
+    account.renounce(ctx.stamp, ets_terms(ctx, None, fact.at))
     return [account]
 
 
 def urssaf_account_unblocked(fact: f.UrssafAccountUnblocked, ctx: Context) -> list[Any]:
-    account = ctx.get(UrssafAccount, fact.client_id, "URSSAF registration of client", URSSAF_HINT)
-    account.unblock(fact.at, ctx.recorded_at, ets_terms(ctx, None, fact.at))
+    account = urssaf_account(fact.client_id, ctx)
+    account.unblock(ctx.stamp, ets_terms(ctx, None, fact.at))
     return [account]
 
 

@@ -72,6 +72,7 @@ class StarterPackOrdered(Fact):
     type: Literal["starter_pack.ordered"]
     pack_id: Id
     client_id: Id
+    terms: Id | None = None
 
 
 class StarterPackCampaignStarted(Fact):

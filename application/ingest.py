@@ -21,6 +21,7 @@ from application.fact_lines import IngestReport, decode, decoded, key_of
 from application.facts import parse_fact
 from application.idempotency import already_recorded, content_digest, stored_record
 from application.unit_of_work import DirtyBatch, UnitOfWork
+from domain.base import Stamp
 from domain.errors import AlreadyExists, BillingError, IdempotencyConflict
 from domain.records import FactRecord
 from domain.terms_catalog import TermsCatalog
@@ -102,10 +103,13 @@ class IngestService:
             return None
         if already_recorded(work.lookup(id_of(FactRecord, fact.key)), fact, fact_digest):
             return None
-        ctx = Context(self.app, self.catalog, self.clock(), self.vault, work)
+        ctx = self._context(fact, work)
         caused = work.accept(HANDLERS[fact.type](fact, ctx))
         seen[fact.key] = fact_digest
-        return FactRecord.accept(fact.key, fact.type, fact_digest, caused, fact.at, ctx.recorded_at)
+        return FactRecord.accept(fact.type, fact_digest, caused, ctx.stamp)
+
+    def _context(self, fact: Any, work: UnitOfWork | None = None) -> Context:
+        return Context(self.app, self.catalog, Stamp(fact.at, self.clock(), fact.key), fact.type, self.vault, work)
 
     def _report(self, report: IngestReport, outcome: IngestReport, records: list[FactRecord]) -> None:
         report.recorded += len(records)
@@ -135,10 +139,10 @@ class IngestService:
         fact_digest = content_digest(fact, raw, self.vault)
         if already_recorded(stored_record(self.app, fact.key), fact, fact_digest):
             return DUPLICATE
-        ctx = Context(self.app, self.catalog, self.clock(), self.vault)
+        ctx = self._context(fact)
         changed = HANDLERS[fact.type](fact, ctx)
         caused = [f"{e.originator_id}:{e.originator_version}" for a in changed for e in a.pending_events]
-        record = FactRecord.accept(fact.key, fact.type, fact_digest, caused, fact.at, ctx.recorded_at)
+        record = FactRecord.accept(fact.type, fact_digest, caused, ctx.stamp)
         try:
             self.app.save(record, *changed)
         except IntegrityError:

@@ -59,6 +59,7 @@ class Settlement:
     invoice: str | None
     failed: bool = False
     payer: str = CLIENT
+    direct_debit: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,11 +125,11 @@ def _settle(account: Account, dues: list[Due], amount: Decimal, at: datetime, pa
 
 
 def without_bounced(settlements: list[Settlement]) -> list[Settlement]:
-    """A bounced direct debit cancels the payment it names (same invoice and amount, earlier):
-    that money never arrived, wherever it had been applied."""
+    """A bounced direct debit cancels the direct debit it names (same invoice and amount,
+    earlier): that money never arrived, wherever it had been applied."""
     kept = sorted(settlements, key=lambda s: (s.at, s.key))
     for failure in [s for s in kept if s.failed]:
-        bounced = next((s for s in kept if not s.failed and s.invoice == failure.invoice
+        bounced = next((s for s in kept if s.direct_debit and not s.failed and s.invoice == failure.invoice
                         and s.amount == failure.amount and s.at <= failure.at), None)
         if bounced is not None:
             kept = [s for s in kept if s not in (bounced, failure)]

@@ -1,47 +1,79 @@
-"""Client: one per client id, of one provider (contract: client.registered)."""
+"""Client: one per client id, of one provider (contract: client.registered), with what its
+rules read across its facts: the Starter Pack it ordered, make-up time owed, direct debits."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import ClassVar
 from uuid import UUID
 
-from domain.base import BillingAggregate
-from domain.errors import MakeUpNotOwed, StarterPackAlreadyOrdered, WrongProvider
+from domain.base import BillingAggregate, Stamp
+from domain.errors import MakeUpNotOwed, PaymentError, StarterPackAlreadyOrdered, WrongProvider
 from domain.ids import aggregate_id
+from domain.timeline import Mark, judge, moment, place
+
+
+GIVEN = "session.held"
+DEBIT, BOUNCE = "payment.received", "payment.failed"
 
 
 class Client(BillingAggregate):
     class ClientRegistered(BillingAggregate.Created):
+        recorded_by: ClassVar[str] = "client.registered"
         client_id: str
         provider: str
         name: str
         details: dict
 
     class StarterPackAttached(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = "starter_pack.ordered"
         pack_id: str
 
         def apply(self, client: Client) -> None:
             client.pack_id = self.pack_id
+            client.pack_mark = self.mark()
 
     class SubscriptionAttached(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = "subscription.started"
         subscription_id: str
 
         def apply(self, client: Client) -> None:
             client.subscription_ids.append(self.subscription_id)
 
     class MakeUpOwed(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = "session.held"
         session_id: str
         minutes: int
 
         def apply(self, client: Client) -> None:
             client.makeup_minutes += self.minutes
+            place(client.makeup, self.mark(self.minutes))
 
     class MakeUpGiven(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = "session.held"
         session_id: str
         minutes: int
 
         def apply(self, client: Client) -> None:
             client.makeup_minutes -= self.minutes
+            place(client.makeup, self.mark(-self.minutes))
+
+    class DirectDebitReceived(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = DEBIT
+        invoice: str
+        amount: Decimal
+
+        def apply(self, client: Client) -> None:
+            place(client.debits, self.mark((self.invoice, self.amount)))
+
+    class DirectDebitBounced(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = BOUNCE
+        invoice: str
+        amount: Decimal
+
+        def apply(self, client: Client) -> None:
+            place(client.debits, self.mark((self.invoice, self.amount)))
 
     def __init__(self, client_id: str, provider: str, name: str, details: dict, at: datetime):
         self.client_id = client_id
@@ -50,22 +82,20 @@ class Client(BillingAggregate):
         self.details = details
         self.registered_at = at
         self.pack_id: str | None = None
+        self.pack_mark: Mark | None = None
         self.subscription_ids: list[str] = []
         self.makeup_minutes = 0
+        self.makeup: list[Mark] = []  # minutes owed (+) and given (-), by business time
+        self.debits: list[Mark] = []  # direct debits received and bounced, by business time
 
     @staticmethod
     def id_for(client_id: str) -> UUID:
         return aggregate_id("client", client_id)
 
     @classmethod
-    def register(
-        cls, client_id: str, provider: str, name: str, details: dict,
-        at: datetime, recorded_at: datetime,
-    ) -> Client:
-        return cls._create(
-            cls.ClientRegistered, id=cls.id_for(client_id), timestamp=recorded_at,
-            client_id=client_id, provider=provider, name=name, details=details, at=at,
-        )
+    def register(cls, client_id: str, provider: str, name: str, details: dict, stamp: Stamp) -> Client:
+        return cls._create_at(cls.ClientRegistered, stamp, id=cls.id_for(client_id), client_id=client_id,
+                              provider=provider, name=name, details=details)
 
     def check_provider(self, provider: str, what: str) -> None:
         if self.provider != provider:
@@ -73,30 +103,73 @@ class Client(BillingAggregate):
                 f"client {self.client_id!r} is a {self.provider} client; {what} is {provider}'s"
             )
 
-    def attach_starter_pack(self, pack_id: str, at: datetime, recorded_at: datetime) -> None:
+    def attach_starter_pack(self, pack_id: str, stamp: Stamp) -> None:
         self.check_provider("btbconnect", "the Starter Pack")
         if self.pack_id is not None:
-            # CGPS art. 3.2
+            # CGPS art. 3.2; whichever was recorded first stands, whatever its date.
             raise StarterPackAlreadyOrdered(
-                f"client {self.client_id!r} already ordered Starter Pack {self.pack_id!r}; "
-                "one Starter Pack per client (CGPS art. 3.2): subscribe to a plan instead"
+                f"client {self.client_id!r} already ordered Starter Pack {self.pack_id!r} "
+                f"({self.pack_mark.describe() if self.pack_mark else 'recorded'}); one Starter Pack per "
+                "client (CGPS art. 3.2): subscribe to a plan instead"
             )
-        self.record(self.StarterPackAttached, at, recorded_at, pack_id=pack_id)
+        self.record(self.StarterPackAttached, stamp, pack_id=pack_id)
 
-    def attach_subscription(self, subscription_id: str, at: datetime, recorded_at: datetime) -> None:
+    def attach_subscription(self, subscription_id: str, stamp: Stamp) -> None:
         self.check_provider("btbconnect", "a subscription")
-        self.record(self.SubscriptionAttached, at, recorded_at, subscription_id=subscription_id)
+        self.record(self.SubscriptionAttached, stamp, subscription_id=subscription_id)
 
-    def settle_makeup(
-        self, session_id: str, owed: int, given: int, at: datetime, recorded_at: datetime,
-    ) -> None:
-        """CGV art. 6: a late provider owes the minutes lost; make-up time given draws on them."""
-        if given > self.makeup_minutes:
-            raise MakeUpNotOwed(
-                f"client {self.client_id!r} is owed {self.makeup_minutes} minutes of make-up time, "
-                f"not {given} (CGV art. 6)"
-            )
-        if owed:
-            self.record(self.MakeUpOwed, at, recorded_at, session_id=session_id, minutes=owed)
+    # --- make-up time (CGV art. 6) --------------------------------------------------------
+
+    def settle_makeup(self, session_id: str, owed: int, given: int, stamp: Stamp) -> None:
+        """CGV art. 6: a late provider owes the minutes lost; make-up time given draws on the
+        minutes owed as of the session, and must leave every later session's make-up owed."""
         if given:
-            self.record(self.MakeUpGiven, at, recorded_at, session_id=session_id, minutes=given)
+            judge(self.makeup, stamp.mark(GIVEN, -given), self._check_makeup)
+        if owed:
+            self.record(self.MakeUpOwed, stamp, session_id=session_id, minutes=owed)
+        if given:
+            self.record(self.MakeUpGiven, stamp, session_id=session_id, minutes=given)
+
+    def _check_makeup(self, mark: Mark, earlier: list[Mark]) -> None:
+        balance = sum(m.data for m in earlier)
+        if mark.data < 0 and balance + mark.data < 0:
+            raise MakeUpNotOwed(
+                f"client {self.client_id!r} is owed {balance} minutes of make-up time at "
+                f"{moment(mark.at)}, not {-mark.data} (CGV art. 6)"
+            )
+
+    # --- direct debits ------------------------------------------------------------------
+
+    def receive_direct_debit(self, invoice: str, amount: Decimal, stamp: Stamp) -> None:
+        self.record(self.DirectDebitReceived, stamp, invoice=invoice, amount=amount)
+
+    def bounce_direct_debit(self, invoice: str, amount: Decimal, stamp: Stamp) -> None:
+        """A payment.failed names a direct debit received from this client for that invoice,
+        of the same amount, before it in business time, that has not bounced already."""
+        judge(self.debits, stamp.mark(BOUNCE, (invoice, amount)), self._check_bounce)
+        self.record(self.DirectDebitBounced, stamp, invoice=invoice, amount=amount)
+
+    def _check_bounce(self, mark: Mark, earlier: list[Mark]) -> None:
+        if mark.kind != BOUNCE:
+            return
+        invoice, amount = mark.data
+        same = [m for m in earlier if m.data == mark.data]
+        received = sum(1 for m in same if m.kind == DEBIT)
+        if received > sum(1 for m in same if m.kind == BOUNCE):
+            return
+        debits = [m for m in earlier if m.kind == DEBIT and m.data[0] == invoice]
+        raise PaymentError(bounce_refusal(self.client_id, invoice, amount, mark, debits, received))
+
+
+def bounce_refusal(client_id: str, invoice: str, amount: Decimal, mark: Mark, debits: list[Mark],
+                   same_amount: int) -> str:
+    what = f"a payment.failed of {amount:.2f} for invoice {invoice} at {moment(mark.at)}"
+    if same_amount:
+        return (f"{what} names no direct debit left to bounce: the {same_amount} direct debit(s) of "
+                f"{amount:.2f} from client {client_id!r} for {invoice} before it bounced already")
+    if debits:
+        seen = ", ".join(f"{m.data[1]:.2f} ({m.describe()})" for m in debits)
+        return (f"{what} names no direct debit of that amount: the direct debits received from client "
+                f"{client_id!r} for {invoice} before it are {seen}; a failure is of the debit's amount")
+    return (f"{what} names no direct debit: no payment.received with method direct_debit from client "
+            f"{client_id!r} for invoice {invoice} is dated before it; record the direct debit first")

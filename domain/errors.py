@@ -79,3 +79,11 @@ class MakeUpNotOwed(BillingError):
 
 class DocumentStateError(BillingError):
     """An issued document cannot take this fact."""
+
+
+class DatedBeforeOrigin(BillingError):
+    """A fact dated before the fact that created what it names."""
+
+
+class LaterFactConflict(BillingError):
+    """A fact that would make a fact recorded for a later business time impossible."""

@@ -11,12 +11,15 @@ import json
 import sys
 
 from datetime import date, datetime, timedelta
+from typing import ClassVar
 from uuid import UUID
 
-from domain.base import BillingAggregate
+from domain.base import BillingAggregate, Stamp
+from domain.calendar import start_of_day
 from domain.documents import Draft, Line
 from domain.errors import DocumentStateError
 from domain.ids import aggregate_id
+from domain.timeline import Mark
 
 
 class IssuedDocument(BillingAggregate):
@@ -34,6 +37,10 @@ class IssuedDocument(BillingAggregate):
         details: dict
         previous_hash: str
         hash: str
+
+        def apply(self, document: IssuedDocument) -> None:
+            # A document exists from the start of its issue date, whenever the run issued it.
+            document.origin = Mark(start_of_day(self.issued_on), f"document {self.number}", None)
 
     def __init__(
         self, key: str, number: str, kind: str, provider: str, client_id: str, issued_on: date,
@@ -109,8 +116,8 @@ class DocumentSequence(BillingAggregate):
 
     @classmethod
     def open(cls, provider: str, prefix: str, at: datetime, recorded_at: datetime) -> DocumentSequence:
-        return cls._create(cls.SequenceOpened, id=cls.id_for(provider), timestamp=recorded_at,
-                           provider=provider, prefix=prefix, at=at)
+        return cls._create_at(cls.SequenceOpened, Stamp(at, recorded_at), id=cls.id_for(provider),
+                              provider=provider, prefix=prefix)
 
     def issue_batch(
         self, drafts: list[Draft], at: datetime, recorded_at: datetime,
@@ -129,7 +136,7 @@ class DocumentSequence(BillingAggregate):
             last_hash = documents[-1].hash
         for year in sorted({d.issued_on.year for d in documents}):
             issued_on = max(d.issued_on for d in documents if d.issued_on.year == year)
-            self.record(self.NumbersTaken, at, recorded_at, year=year, last=last_numbers[year],
+            self.record(self.NumbersTaken, Stamp(at, recorded_at), year=year, last=last_numbers[year],
                         issued_on=issued_on, last_hash=last_hash)
         return documents
 
@@ -142,9 +149,9 @@ def _issued(
                "due_on": issued_on + timedelta(days=draft.payment_days), "terms": draft.terms,
                "lines": [line.as_record() for line in draft.lines], "notes": list(draft.notes),
                "details": draft.details}
-    return IssuedDocument._create(
-        IssuedDocument.DocumentIssued, id=IssuedDocument.id_for(number), timestamp=recorded_at,
-        previous_hash=previous_hash, hash=document_hash(content, previous_hash), at=at, **content,
+    return IssuedDocument._create_at(
+        IssuedDocument.DocumentIssued, Stamp(at, recorded_at), id=IssuedDocument.id_for(number),
+        previous_hash=previous_hash, hash=document_hash(content, previous_hash), **content,
     )
 
 
@@ -162,6 +169,7 @@ class DocumentCancellation(BillingAggregate):
     """An invoice issued in error (fact invoice.cancelled): the next run credits it in full."""
 
     class InvoiceCancelled(BillingAggregate.Created):
+        recorded_by: ClassVar[str] = "invoice.cancelled"
         number: str
         key: str
         reason: str
@@ -176,11 +184,11 @@ class DocumentCancellation(BillingAggregate):
         return aggregate_id("document_cancellation", number)
 
     @classmethod
-    def cancel(cls, document: IssuedDocument, reason: str, at: datetime, recorded_at: datetime) -> DocumentCancellation:
+    def cancel(cls, document: IssuedDocument, reason: str, stamp: Stamp) -> DocumentCancellation:
         if document.kind != "invoice" or "corrects" in document.details:
             raise DocumentStateError(
                 f"{document.number} is a {document.kind.replace('_', ' ')} correcting another document; "
                 "cancel the original invoice instead"
             )
-        return cls._create(cls.InvoiceCancelled, id=cls.id_for(document.number), timestamp=recorded_at,
-                           number=document.number, key=document.key, reason=reason, at=at)
+        return cls._create_at(cls.InvoiceCancelled, stamp, id=cls.id_for(document.number),
+                              number=document.number, key=document.key, reason=reason)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 from uuid import UUID
 
-from domain.base import BillingAggregate
+from domain.base import BillingAggregate, Stamp
 from domain.ids import aggregate_id
 
 
@@ -14,6 +15,7 @@ class FactRecord(BillingAggregate):
     """One per idempotency key: saved with the fact's events, so a key is taken only once."""
 
     class FactAccepted(BillingAggregate.Created):
+        recorded_by: ClassVar[str] = "fact"
         key: str
         type: str
         digest: str
@@ -32,17 +34,16 @@ class FactRecord(BillingAggregate):
         return aggregate_id("fact", key)
 
     @classmethod
-    def accept(
-        cls, key: str, type: str, digest: str, events: list, at: datetime, recorded_at: datetime,  # noqa: A002
-    ) -> FactRecord:
-        return cls._create(cls.FactAccepted, id=cls.id_for(key), timestamp=recorded_at,
-                           key=key, type=type, digest=digest, events=events, at=at)
+    def accept(cls, type: str, digest: str, events: list, stamp: Stamp) -> FactRecord:  # noqa: A002
+        return cls._create_at(cls.FactAccepted, stamp, id=cls.id_for(stamp.fact), key=stamp.fact, type=type,
+                              digest=digest, events=events)
 
 
 class Payment(BillingAggregate):
     """A payment received, or a direct debit that bounced (kind 'failed')."""
 
     class PaymentRecorded(BillingAggregate.Created):
+        recorded_by: ClassVar[str] = "payment"
         key: str
         kind: str
         client_id: str
@@ -68,9 +69,7 @@ class Payment(BillingAggregate):
 
     @classmethod
     def record_payment(
-        cls, key: str, kind: str, client_id: str, amount: Decimal, method: str | None,
-        invoice: str | None, at: datetime, recorded_at: datetime,
+        cls, kind: str, client_id: str, amount: Decimal, method: str | None, invoice: str | None, stamp: Stamp,
     ) -> Payment:
-        return cls._create(cls.PaymentRecorded, id=cls.id_for(key), timestamp=recorded_at, key=key,
-                           kind=kind, client_id=client_id, amount=amount, method=method,
-                           invoice=invoice, at=at)
+        return cls._create_at(cls.PaymentRecorded, stamp, id=cls.id_for(stamp.fact), key=stamp.fact, kind=kind,
+                              client_id=client_id, amount=amount, method=method, invoice=invoice)

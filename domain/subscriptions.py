@@ -1,47 +1,38 @@
-"""Subscription (CGPS art. 4, 5, 9): plan, fee, option, notice and breach, as recorded facts.
+"""Subscription (CGPS art. 4, 5, 9): plan, fee, option, notice, breach and bookings, as facts.
 
-The billing rules re-derive end dates from these facts under any terms version; the guards
-here judge each fact under the version that governs the contract.
+The contract facts are folded in business-time order into a `Standing` (domain/standing.py),
+whatever order they arrived in: billing reads the standing of all of them, each guard the
+standing as of its fact's `at`. The billing rules re-derive end dates from it under any terms
+version; the guards judge each fact under the version that governs the contract.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import ClassVar
 from uuid import UUID
 
-from domain.base import BillingAggregate
+from domain.base import BillingAggregate, Stamp
 from domain.calendar import end_of_day, paris_date
-from domain.errors import BreachNoticeRunning, SubscriptionStateError
+from domain.errors import AppointmentStateError, BreachNoticeRunning, SubscriptionStateError
 from domain.ids import aggregate_id
 from domain.periods import echeance, end_index_after_notice, first_echeance_on_or_after
+from domain.standing import (
+    BOOKED, CANCELLED, NOTICE, OPTION_OFF, OPTION_ON, REMEDY, SUSPENDED, TERMINATED, FormalNotice,
+    OptionSpan, Standing, standing,
+)
 from domain.terms import BtbTerms
+from domain.timeline import Mark, after, judge, moment, place, rejudge, up_to, with_mark
 
-
-@dataclass
-class OptionSpan:
-    option: str
-    monthly_fee_ht: Decimal
-    activated_at: datetime
-    cancellation_notified_at: datetime | None = None
-
-
-@dataclass
-class FormalNotice:
-    reason: str
-    sent_at: datetime
-    remedied_at: datetime | None = None
-    suspended_at: datetime | None = None
-
-    def suspends(self, day: date) -> bool:
-        """CGPS art. 9: from the suspension until the breach is remedied."""
-        return (self.suspended_at is not None and paris_date(self.suspended_at) <= day
-                and (self.remedied_at is None or paris_date(self.remedied_at) > day))
+__all__ = ["FormalNotice", "OptionSpan", "Subscription", "cancellation_ends_on", "option_ends_on",
+           "option_first_period"]
+ENDS_IT = (OPTION_ON, CANCELLED, NOTICE, SUSPENDED, TERMINATED)
 
 
 class Subscription(BillingAggregate):
     class SubscriptionStarted(BillingAggregate.Created):
+        recorded_by: ClassVar[str] = "subscription.started"
         subscription_id: str
         client_id: str
         plan: str
@@ -49,43 +40,57 @@ class Subscription(BillingAggregate):
         prepaid_quarterly: bool
         terms: str
 
-    class OptionActivated(BillingAggregate.Event):
+    class ContractEvent(BillingAggregate.Event):
+        def apply(self, sub: Subscription) -> None:
+            place(sub.marks, self.mark(self.data()))
+            sub.standing = standing(sub.marks)
+
+        def data(self) -> object:
+            return None
+
+    class OptionActivated(ContractEvent):
+        recorded_by: ClassVar[str] = OPTION_ON
         option: str
         monthly_fee_ht: Decimal
 
-        def apply(self, sub: Subscription) -> None:
-            sub.options.append(OptionSpan(self.option, self.monthly_fee_ht, self.at))
+        def data(self) -> object:
+            return (self.option, self.monthly_fee_ht)
 
-    class OptionCancellationNotified(BillingAggregate.Event):
+    class OptionCancellationNotified(ContractEvent):
+        recorded_by: ClassVar[str] = OPTION_OFF
         option: str
         ends_on: date
 
-        def apply(self, sub: Subscription) -> None:
-            sub.active_option(self.option).cancellation_notified_at = self.at
+        def data(self) -> object:
+            return self.option
 
-    class CancellationNotified(BillingAggregate.Event):
+    class CancellationNotified(ContractEvent):
+        recorded_by: ClassVar[str] = CANCELLED
         ends_on: date
 
-        def apply(self, sub: Subscription) -> None:
-            sub.cancellation_notified_at = self.at
-
-    class FormalNoticeSent(BillingAggregate.Event):
+    class FormalNoticeSent(ContractEvent):
+        recorded_by: ClassVar[str] = NOTICE
         reason: str
 
-        def apply(self, sub: Subscription) -> None:
-            sub.notices.append(FormalNotice(self.reason, self.at))
+        def data(self) -> object:
+            return self.reason
 
-    class BreachRemedied(BillingAggregate.Event):
-        def apply(self, sub: Subscription) -> None:
-            sub.notices[-1].remedied_at = self.at
+    class BreachRemedied(ContractEvent):
+        recorded_by: ClassVar[str] = REMEDY
 
-    class SuspendedForBreach(BillingAggregate.Event):
-        def apply(self, sub: Subscription) -> None:
-            sub.notices[-1].suspended_at = self.at
+    class SuspendedForBreach(ContractEvent):
+        recorded_by: ClassVar[str] = SUSPENDED
 
-    class TerminatedForBreach(BillingAggregate.Event):
+    class TerminatedForBreach(ContractEvent):
+        recorded_by: ClassVar[str] = TERMINATED
+
+    class AppointmentBooked(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = BOOKED
+        appointment_id: str
+        starts_at: datetime
+
         def apply(self, sub: Subscription) -> None:
-            sub.terminated_at = self.at
+            place(sub.bookings, self.mark((self.appointment_id, paris_date(self.starts_at))))
 
     def __init__(
         self, subscription_id: str, client_id: str, plan: str, monthly_fee: Decimal,
@@ -98,10 +103,9 @@ class Subscription(BillingAggregate):
         self.prepaid_quarterly = prepaid_quarterly
         self.terms = terms
         self.started_at = at
-        self.options: list[OptionSpan] = []
-        self.cancellation_notified_at: datetime | None = None
-        self.notices: list[FormalNotice] = []
-        self.terminated_at: datetime | None = None
+        self.marks: list[Mark] = []
+        self.bookings: list[Mark] = []
+        self.standing = Standing()
 
     @staticmethod
     def id_for(subscription_id: str) -> UUID:
@@ -110,121 +114,122 @@ class Subscription(BillingAggregate):
     @classmethod
     def start(
         cls, subscription_id: str, client_id: str, plan: str, monthly_fee: Decimal,
-        prepaid_quarterly: bool, terms: str, at: datetime, recorded_at: datetime,
+        prepaid_quarterly: bool, terms: str, stamp: Stamp,
     ) -> Subscription:
-        return cls._create(
-            cls.SubscriptionStarted, id=cls.id_for(subscription_id), timestamp=recorded_at,
-            subscription_id=subscription_id, client_id=client_id, plan=plan,
-            monthly_fee=monthly_fee, prepaid_quarterly=prepaid_quarterly, terms=terms, at=at,
+        return cls._create_at(
+            cls.SubscriptionStarted, stamp, id=cls.id_for(subscription_id), subscription_id=subscription_id,
+            client_id=client_id, plan=plan, monthly_fee=monthly_fee, prepaid_quarterly=prepaid_quarterly,
+            terms=terms,
         )
 
     @property
     def start_date(self) -> date:
         return paris_date(self.started_at)
 
-    def active_option(self, option: str) -> OptionSpan:
-        spans = [s for s in self.options if s.option == option and s.cancellation_notified_at is None]
-        if not spans:
-            raise SubscriptionStateError(
-                f"subscription {self.subscription_id!r} has no active {option} option"
-            )
-        return spans[-1]
+    @property
+    def options(self) -> list[OptionSpan]:
+        return self.standing.options
 
-    def running_notice(self) -> FormalNotice | None:
-        if self.notices and self.notices[-1].remedied_at is None:
-            return self.notices[-1]
-        return None
+    @property
+    def notices(self) -> list[FormalNotice]:
+        return self.standing.notices
 
-    # --- guards -----------------------------------------------------------------------
+    @property
+    def cancellation_notified_at(self) -> datetime | None:
+        return self.standing.cancellation_notified_at
 
-    def _check_not_terminated(self, what: str) -> None:
-        if self.terminated_at is not None:
+    @property
+    def terminated_at(self) -> datetime | None:
+        return self.standing.terminated_at
+
+    def standing_at(self, at: datetime) -> Standing:
+        return standing(up_to(self.marks, at))
+
+    def suspended_on(self, day: date) -> bool:
+        return self.standing.suspended_on(day) is not None
+
+    def ends_on(self, terms: BtbTerms) -> date | None:
+        return ends_on(self, self.standing, terms)
+
+    # --- guards: each fact judged against the standing as of its business time ---------
+
+    def _judge(self, mark: Mark, terms: BtbTerms) -> None:
+        """The fact and every later contract fact judged in time order; then every booking
+        dated after it against the standing with it in place."""
+        judge(self.marks, mark, lambda m, earlier: self._check(m, standing(earlier), terms),
+              lambda m, earlier: self._check(m, standing(earlier), terms, recorded=True))
+        marks = with_mark(self.marks, mark)
+        for booking in after(self.bookings, mark.at):
+            rejudge(mark, booking, lambda: self._check_booking(booking, standing(up_to(marks, booking.at)), terms))
+
+    def _check(self, mark: Mark, s: Standing, terms: BtbTerms, recorded: bool = False) -> None:
+        if mark.kind in ENDS_IT:
+            self._check_not_terminated(s, mark)
+        if mark.kind == OPTION_ON:
+            self._check_option_on(mark, s, terms, recorded)
+        if mark.kind == OPTION_OFF:
+            self._check_option_off(mark, s, recorded)
+        CHECKS.get(mark.kind, lambda *_: None)(self, mark, s, terms)
+
+    def _check_not_terminated(self, s: Standing, mark: Mark) -> None:
+        if s.terminated_at is not None:
             raise SubscriptionStateError(
                 f"subscription {self.subscription_id!r} was terminated for breach on "
-                f"{paris_date(self.terminated_at)}; {what} is no longer possible"
+                f"{paris_date(s.terminated_at)}; this {mark.kind} at {moment(mark.at)} is no longer possible"
             )
 
-    def _check_not_before_start(self, at: datetime, what: str) -> None:
-        if at < self.started_at:
+    def _check_option_on(self, mark: Mark, s: Standing, terms: BtbTerms, recorded: bool) -> None:
+        """A new activation needs the option inactive as of its date. A recorded one that an
+        earlier activation arriving late makes redundant still stands (its notice may be on its
+        way): the fold then leaves it out while the earlier span runs."""
+        option = mark.data[0]
+        end = ends_on(self, s, terms)
+        if end is not None and paris_date(mark.at) >= end:
             raise SubscriptionStateError(
-                f"{what} at {at.isoformat()} is before subscription {self.subscription_id!r} "
-                f"started ({self.started_at.isoformat()})"
+                f"subscription {self.subscription_id!r} ended on {end}; activating an option is not possible"
             )
-
-    def _check_not_ended(self, at: datetime, terms: BtbTerms, what: str) -> None:
-        ends_on = self.ends_on(terms)
-        if ends_on is not None and paris_date(at) >= ends_on:
+        span = s.active_option(option)
+        if span is not None and not recorded:
             raise SubscriptionStateError(
-                f"subscription {self.subscription_id!r} ended on {ends_on}; {what} is not possible"
+                f"subscription {self.subscription_id!r} already has the {option} option active since "
+                f"{moment(span.activated_at)}"
             )
 
-    # --- commands ---------------------------------------------------------------------
-
-    def activate_option(
-        self, option: str, monthly_fee_ht: Decimal, at: datetime, recorded_at: datetime,
-        terms: BtbTerms,
-    ) -> None:
-        self._check_not_terminated("activating an option")
-        self._check_not_before_start(at, "the option activation")
-        self._check_not_ended(at, terms, "activating an option")
-        if any(s.option == option and s.cancellation_notified_at is None for s in self.options):
+    def _check_option_off(self, mark: Mark, s: Standing, recorded: bool) -> None:
+        """A new notice needs the option active as of its date. A recorded one that an earlier
+        notice arriving late makes redundant still stands: it changes nothing then."""
+        span = s.latest_option(mark.data) if recorded else s.active_option(mark.data)
+        if span is None:
             raise SubscriptionStateError(
-                f"subscription {self.subscription_id!r} already has the {option} option active"
+                f"subscription {self.subscription_id!r} has no active {mark.data} option at "
+                f"{moment(mark.at)}; record its subscription.option_activated, dated before, first"
             )
-        self.record(self.OptionActivated, at, recorded_at, option=option, monthly_fee_ht=monthly_fee_ht)
 
-    def notify_option_cancellation(
-        self, option: str, at: datetime, recorded_at: datetime, terms: BtbTerms,
-    ) -> None:
-        span = self.active_option(option)
-        if at < span.activated_at:
-            raise SubscriptionStateError(f"the {option} option was activated after {at.isoformat()}")
-        ends_on = option_ends_on(self, span, paris_date(at), terms)
-        self.record(self.OptionCancellationNotified, at, recorded_at, option=option, ends_on=ends_on)
-
-    def notify_cancellation(self, at: datetime, recorded_at: datetime, terms: BtbTerms) -> None:
-        self._check_not_terminated("a cancellation")
-        self._check_not_before_start(at, "the cancellation")
-        if self.cancellation_notified_at is not None:
+    def _check_cancellation(self, mark: Mark, s: Standing, terms: BtbTerms) -> None:
+        if s.cancellation_notified_at is not None:
             raise SubscriptionStateError(
-                f"subscription {self.subscription_id!r} was already cancelled; it ends on "
-                f"{self.ends_on(terms)}"
+                f"subscription {self.subscription_id!r} was already cancelled on "
+                f"{moment(s.cancellation_notified_at)}; it ends on {ends_on(self, s, terms)}"
             )
-        ends_on = cancellation_ends_on(self, paris_date(at), terms)
-        self.record(self.CancellationNotified, at, recorded_at, ends_on=ends_on)
 
-    def send_formal_notice(self, reason: str, at: datetime, recorded_at: datetime) -> None:
-        self._check_not_terminated("a formal notice")
-        running = self.running_notice()
-        if running is not None:
+    def _check_remedy(self, mark: Mark, s: Standing, terms: BtbTerms) -> None:
+        self._running_notice(s, mark, "a remedy")
+
+    def _check_suspension(self, mark: Mark, s: Standing, terms: BtbTerms) -> None:
+        self._notice_ran_out(s, mark, terms, "suspension")
+        suspended = s.suspension()
+        if suspended is not None:
             raise SubscriptionStateError(
-                f"a formal notice is already running since {running.sent_at.isoformat()}; "
-                "record breach_remedied or terminated_for_breach first"
+                f"subscription {self.subscription_id!r} is already suspended since {paris_date(suspended.suspended_at)}"
             )
-        self.record(self.FormalNoticeSent, at, recorded_at, reason=reason)
 
-    def remedy_breach(self, at: datetime, recorded_at: datetime) -> None:
-        self._require_running_notice("a remedy")
-        self.record(self.BreachRemedied, at, recorded_at)
+    def _check_termination(self, mark: Mark, s: Standing, terms: BtbTerms) -> None:
+        self._notice_ran_out(s, mark, terms, "termination")
 
-    def terminate_for_breach(self, at: datetime, recorded_at: datetime, terms: BtbTerms) -> None:
-        self._check_not_terminated("a termination")
-        self._check_notice_ran_out(at, terms, "termination")
-        self.record(self.TerminatedForBreach, at, recorded_at)
-
-    def suspend_for_breach(self, at: datetime, recorded_at: datetime, terms: BtbTerms) -> None:
-        self._check_not_terminated("a suspension")
-        notice = self._check_notice_ran_out(at, terms, "suspension")
-        if notice.suspended_at is not None:
-            raise SubscriptionStateError(
-                f"subscription {self.subscription_id!r} is already suspended since {paris_date(notice.suspended_at)}"
-            )
-        self.record(self.SuspendedForBreach, at, recorded_at)
-
-    def _check_notice_ran_out(self, at: datetime, terms: BtbTerms, what: str) -> FormalNotice:
-        notice = self._require_running_notice(f"a {what} for breach")
+    def _notice_ran_out(self, s: Standing, mark: Mark, terms: BtbTerms, what: str) -> FormalNotice:
+        notice = self._running_notice(s, mark, f"a {what} for breach")
         allowed_from = end_of_day(paris_date(notice.sent_at) + timedelta(days=terms.breach.remedy_days))
-        if at <= allowed_from:
+        if mark.at <= allowed_from:
             # CGPS art. 9
             raise BreachNoticeRunning(
                 f"the formal notice of {paris_date(notice.sent_at)} runs for "
@@ -233,26 +238,91 @@ class Subscription(BillingAggregate):
             )
         return notice
 
-    def suspended_on(self, day: date) -> bool:
-        return any(notice.suspends(day) for notice in self.notices)
-
-    def _require_running_notice(self, what: str) -> FormalNotice:
-        notice = self.running_notice()
+    def _running_notice(self, s: Standing, mark: Mark, what: str) -> FormalNotice:
+        notice = s.running_notice()
         if notice is None:
             raise SubscriptionStateError(
-                f"{what} needs a formal notice running on subscription {self.subscription_id!r}; "
-                "record formal_notice_sent first"
+                f"{what} needs a formal notice running on subscription {self.subscription_id!r} at "
+                f"{moment(mark.at)}; record its subscription.formal_notice_sent, dated before, first"
             )
         return notice
 
-    def ends_on(self, terms: BtbTerms) -> date | None:
-        """First day no longer covered: no period starts on or after it."""
-        ends = []
-        if self.cancellation_notified_at is not None:
-            ends.append(cancellation_ends_on(self, paris_date(self.cancellation_notified_at), terms))
-        if self.terminated_at is not None:
-            ends.append(paris_date(self.terminated_at))
-        return min(ends) if ends else None
+    def _check_booking(self, booking: Mark, s: Standing, terms: BtbTerms) -> None:
+        day = booking.data[1]
+        suspension = s.suspended_on(day)
+        if suspension is not None:
+            # CGPS art. 9
+            raise AppointmentStateError(
+                f"subscription {self.subscription_id!r} is suspended for breach on {day} (suspension at "
+                f"{moment(suspension.suspended_at)}, {terms.breach.article}): no appointment can be "
+                "booked on it until the breach is remedied"
+            )
+        end = ends_on(self, s, terms)
+        if day < self.start_date or (end is not None and day >= end):
+            raise AppointmentStateError(
+                f"subscription {self.subscription_id!r} does not cover {day} at {moment(booking.at)} "
+                f"(it runs from {self.start_date}, ends {end or 'open'})"
+            )
+
+    def covers(self, day: date, at: datetime, terms: BtbTerms) -> bool:
+        """Running on `day`, as known at `at`, and not suspended for breach (CGPS art. 9)."""
+        s = self.standing_at(at)
+        end = ends_on(self, s, terms)
+        return self.start_date <= day and (end is None or day < end) and s.suspended_on(day) is None
+
+    # --- commands ---------------------------------------------------------------------
+
+    def book(self, appointment_id: str, starts_at: datetime, stamp: Stamp, terms: BtbTerms) -> None:
+        booking = stamp.mark(BOOKED, (appointment_id, paris_date(starts_at)))
+        self._check_booking(booking, self.standing_at(stamp.at), terms)
+        self.record(self.AppointmentBooked, stamp, appointment_id=appointment_id, starts_at=starts_at)
+
+    def activate_option(self, option: str, monthly_fee_ht: Decimal, stamp: Stamp, terms: BtbTerms) -> None:
+        self._judge(stamp.mark(OPTION_ON, (option, monthly_fee_ht)), terms)
+        self.record(self.OptionActivated, stamp, option=option, monthly_fee_ht=monthly_fee_ht)
+
+    def notify_option_cancellation(self, option: str, stamp: Stamp, terms: BtbTerms) -> None:
+        self._judge(stamp.mark(OPTION_OFF, option), terms)
+        span = standing(with_mark(up_to(self.marks, stamp.at), stamp.mark(OPTION_OFF, option))).latest_option(option)
+        ends = option_ends_on(self, span, paris_date(span.cancellation_notified_at), terms)
+        self.record(self.OptionCancellationNotified, stamp, option=option, ends_on=ends)
+
+    def notify_cancellation(self, stamp: Stamp, terms: BtbTerms) -> None:
+        self._judge(stamp.mark(CANCELLED), terms)
+        self.record(self.CancellationNotified, stamp, ends_on=cancellation_ends_on(self, paris_date(stamp.at), terms))
+
+    def send_formal_notice(self, reason: str, stamp: Stamp, terms: BtbTerms) -> None:
+        """CGPS art. 9. A notice sent while another runs restarts the 15 days from its date."""
+        self._judge(stamp.mark(NOTICE, reason), terms)
+        self.record(self.FormalNoticeSent, stamp, reason=reason)
+
+    def remedy_breach(self, stamp: Stamp, terms: BtbTerms) -> None:
+        self._judge(stamp.mark(REMEDY), terms)
+        self.record(self.BreachRemedied, stamp)
+
+    def terminate_for_breach(self, stamp: Stamp, terms: BtbTerms) -> None:
+        self._judge(stamp.mark(TERMINATED), terms)
+        self.record(self.TerminatedForBreach, stamp)
+
+    def suspend_for_breach(self, stamp: Stamp, terms: BtbTerms) -> None:
+        self._judge(stamp.mark(SUSPENDED), terms)
+        self.record(self.SuspendedForBreach, stamp)
+
+
+CHECKS = {
+    CANCELLED: Subscription._check_cancellation, REMEDY: Subscription._check_remedy,
+    SUSPENDED: Subscription._check_suspension, TERMINATED: Subscription._check_termination,
+}
+
+
+def ends_on(sub: Subscription, s: Standing, terms: BtbTerms) -> date | None:
+    """First day no longer covered: no period starts on or after it."""
+    ends = []
+    if s.cancellation_notified_at is not None:
+        ends.append(cancellation_ends_on(sub, paris_date(s.cancellation_notified_at), terms))
+    if s.terminated_at is not None:
+        ends.append(paris_date(s.terminated_at))
+    return min(ends) if ends else None
 
 
 def cancellation_ends_on(sub: Subscription, notified_on: date, terms: BtbTerms) -> date:

@@ -1,35 +1,64 @@
 """A client's URSSAF avance immédiate account (CGV art. 8 bis): registered, blocked by failed
-debits, unblocked, renounced. Registration data is held only sealed (encrypted per client)."""
+debits, unblocked, renounced, and the answers URSSAF gave about its requests. Registration data
+is held only sealed (encrypted per client). Each fact is judged as of its business time: an
+answer needs the avance immédiate to have applied when its session started, and a renunciation
+or a failed debit dated before a recorded answer must leave that answer possible."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 from uuid import UUID
 
-from domain.base import BillingAggregate
+from domain.base import BillingAggregate, Stamp
 from domain.errors import UrssafStateError
 from domain.ids import aggregate_id
 from domain.terms import EtincelleTerms
+from domain.timeline import Mark, first_of, judge, moment, place, refuse_after, up_to
+
+RENOUNCED, UNBLOCKED = "urssaf.client_renounced", "urssaf.account_unblocked"
+FAILED, ANSWERED = "urssaf.debit_failed", "urssaf.request_answered"
+ANSWER_TYPES = {"validated": "urssaf.request_validated", "contested": "urssaf.request_contested"}
 
 
 class UrssafAccount(BillingAggregate):
     class UrssafClientRegistered(BillingAggregate.Created):
+        recorded_by: ClassVar[str] = "urssaf.client_registered"
         client_id: str
         sealed_registration: str
 
     class AvanceImmediateRenounced(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = RENOUNCED
+
         def apply(self, account: UrssafAccount) -> None:
             account.renounced_at = self.at
+            place(account.marks, self.mark())
 
     class DebitFailureRecorded(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = FAILED
         session_id: str
+        starts_at: datetime | None = None  # absent from failures recorded before it was kept
 
         def apply(self, account: UrssafAccount) -> None:
             account.failures.append(self.at)
+            place(account.marks, self.mark((self.session_id, self.starts_at)))
 
     class AccountUnblocked(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = UNBLOCKED
+
         def apply(self, account: UrssafAccount) -> None:
             account.unblocked_at.append(self.at)
+            place(account.marks, self.mark())
+
+    class RequestAnswered(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = ANSWERED
+        session_id: str
+        starts_at: datetime
+        answer: str
+
+        def apply(self, account: UrssafAccount) -> None:
+            place(account.marks, Mark(self.at, ANSWER_TYPES[self.answer], self.fact,
+                                      (self.session_id, self.starts_at)))
 
     def __init__(self, client_id: str, sealed_registration: str, at: datetime):
         self.client_id = client_id
@@ -38,46 +67,92 @@ class UrssafAccount(BillingAggregate):
         self.renounced_at: datetime | None = None
         self.unblocked_at: list[datetime] = []
         self.failures: list[datetime] = []
+        self.marks: list[Mark] = []
 
     @staticmethod
     def id_for(client_id: str) -> UUID:
         return aggregate_id("urssaf_account", client_id)
 
     @classmethod
-    def register(cls, client_id: str, sealed: str, at: datetime, recorded_at: datetime) -> UrssafAccount:
-        return cls._create(cls.UrssafClientRegistered, id=cls.id_for(client_id), timestamp=recorded_at,
-                           client_id=client_id, sealed_registration=sealed, at=at)
+    def register(cls, client_id: str, sealed: str, stamp: Stamp) -> UrssafAccount:
+        return cls._create_at(cls.UrssafClientRegistered, stamp, id=cls.id_for(client_id), client_id=client_id,
+                              sealed_registration=sealed)
 
-    def renounce(self, at: datetime, recorded_at: datetime) -> None:
-        if self.renounced_at is not None:
-            raise UrssafStateError(f"client {self.client_id!r} already renounced the avance immédiate")
-        self.record(self.AvanceImmediateRenounced, at, recorded_at)
+    def _check(self, mark: Mark, earlier: list[Mark], terms: EtincelleTerms) -> None:
+        refuse_after(mark, earlier, {RENOUNCED: (RENOUNCED,)}, f"client {self.client_id!r}", UrssafStateError,
+                     {RENOUNCED: "already renounced the avance immédiate"})
+        if mark.kind == UNBLOCKED:
+            self._check_unblock(mark, earlier, terms)
+        if isinstance(mark.data, tuple) and mark.data[1] is not None:
+            self._check_request_applied(mark, earlier, terms)
 
-    def record_debit_failure(self, session_id: str, at: datetime, recorded_at: datetime) -> None:
-        """CGV art. 8.3: a failed debit blocks the avance immédiate; a second one, for good."""
-        self.record(self.DebitFailureRecorded, at, recorded_at, session_id=session_id)
-
-    def unblock(self, at: datetime, recorded_at: datetime, terms: EtincelleTerms) -> None:
-        state = block_state(self, at, terms)
-        if state == "blocked_for_good":
+    def _check_unblock(self, mark: Mark, earlier: list[Mark], terms: EtincelleTerms) -> None:
+        # An unblock while not blocked changes nothing (the failed debit may still be on its way);
+        # after the second failure the block is for good (CGV art. 8.3).
+        if marks_state(earlier, mark.at, terms) == "blocked_for_good":
+            failures = sum(1 for m in earlier if m.kind == FAILED)
             raise UrssafStateError(
-                f"client {self.client_id!r} is blocked for good after {len(self.failures)} failed debits "
+                f"client {self.client_id!r} is blocked for good after {failures} failed debits "
                 f"({terms.avance_immediate.article}); bill the client the classic way"
             )
-        if state != "blocked":
-            raise UrssafStateError(f"client {self.client_id!r} is not blocked; nothing to unblock")
-        self.record(self.AccountUnblocked, at, recorded_at)
+
+    def _check_request_applied(self, mark: Mark, earlier: list[Mark], terms: EtincelleTerms) -> None:
+        session_id, starts_at = mark.data
+        if not applies(self.registered_at, up_to(earlier, starts_at), starts_at, terms):
+            raise UrssafStateError(
+                f"no URSSAF request covers session {session_id!r}: the avance immédiate of client "
+                f"{self.client_id!r} did not apply when it started ({moment(starts_at)}); this "
+                f"{mark.kind} at {moment(mark.at)} cannot concern it"
+            )
+
+    def _judge(self, mark: Mark, terms: EtincelleTerms) -> None:
+        judge(self.marks, mark, lambda m, earlier: self._check(m, earlier, terms))
+
+    def renounce(self, stamp: Stamp, terms: EtincelleTerms) -> None:
+        self._judge(stamp.mark(RENOUNCED), terms)
+        self.record(self.AvanceImmediateRenounced, stamp)
+
+    def record_answer(self, session_id: str, starts_at: datetime, answer: str, stamp: Stamp,
+                      terms: EtincelleTerms) -> None:
+        """URSSAF's answer about the request covering that session; a failed debit blocks the
+        avance immédiate, a second one for good (CGV art. 8.3)."""
+        kind = FAILED if answer == "debit_failed" else ANSWER_TYPES[answer]
+        self._judge(stamp.mark(kind, (session_id, starts_at)), terms)
+        if answer == "debit_failed":
+            self.record(self.DebitFailureRecorded, stamp, session_id=session_id, starts_at=starts_at)
+        else:
+            self.record(self.RequestAnswered, stamp, session_id=session_id, starts_at=starts_at, answer=answer)
+
+    def unblock(self, stamp: Stamp, terms: EtincelleTerms) -> None:
+        self._judge(stamp.mark(UNBLOCKED), terms)
+        self.record(self.AccountUnblocked, stamp)
+
+
+def state_of(failures: list[datetime], unblocks: list[datetime], at: datetime, terms: EtincelleTerms) -> str:
+    """'open', 'blocked' (until unblocked) or 'blocked_for_good' (CGV art. 8.3), at that moment."""
+    past = sorted(f for f in failures if f <= at)
+    if len(past) >= terms.avance_immediate.failures_before_permanent_block:
+        return "blocked_for_good"
+    later_unblocks = [u for u in unblocks if u <= at]
+    if past and (not later_unblocks or max(later_unblocks) < past[-1]):
+        return "blocked"
+    return "open"
+
+
+def marks_state(marks: list[Mark], at: datetime, terms: EtincelleTerms) -> str:
+    return state_of([m.at for m in marks if m.kind == FAILED], [m.at for m in marks if m.kind == UNBLOCKED],
+                    at, terms)
+
+
+def applies(registered_at: datetime, marks: list[Mark], at: datetime, terms: EtincelleTerms) -> bool:
+    """Registered, not renounced, not blocked, at that moment, by the facts of these marks."""
+    if registered_at > at or first_of(up_to(marks, at), (RENOUNCED,)) is not None:
+        return False
+    return marks_state(marks, at, terms) == "open"
 
 
 def block_state(account: UrssafAccount, at: datetime, terms: EtincelleTerms) -> str:
-    """'open', 'blocked' (until unblocked) or 'blocked_for_good' (CGV art. 8.3), at that moment."""
-    past = sorted(f for f in account.failures if f <= at)
-    if len(past) >= terms.avance_immediate.failures_before_permanent_block:
-        return "blocked_for_good"
-    unblocks = [u for u in account.unblocked_at if u <= at]
-    if past and (not unblocks or max(unblocks) < past[-1]):
-        return "blocked"
-    return "open"
+    return state_of(account.failures, account.unblocked_at, at, terms)
 
 
 def avance_immediate_applies(account: UrssafAccount | None, at: datetime, terms: EtincelleTerms) -> bool:

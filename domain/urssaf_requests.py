@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from domain.base import BillingAggregate
+from domain.base import BillingAggregate, Stamp
 from domain.calendar import end_of_day, paris_date, start_of_day
 from domain.ids import aggregate_id
 from domain.sessions import TutoringSession
@@ -49,14 +49,14 @@ class UrssafRequest(BillingAggregate):
     @classmethod
     def sent(cls, invoice_number: str, request_id: str | None, error: str | None, at: datetime,
              recorded_at: datetime) -> UrssafRequest:
-        return cls._create(cls.PaymentRequestSent, id=cls.id_for(invoice_number), timestamp=recorded_at,
-                           invoice_number=invoice_number, request_id=request_id, error=error, at=at)
+        return cls._create_at(cls.PaymentRequestSent, Stamp(at, recorded_at), id=cls.id_for(invoice_number),
+                              invoice_number=invoice_number, request_id=request_id, error=error)
 
     def observe(self, code: int, at: datetime, recorded_at: datetime) -> None:
         """Records a new status; a step back in the normal progression (10 → 70) is ignored."""
         backwards = self.last_code is not None and code < self.last_code <= 70
         if code != self.last_code and not backwards:
-            self.record(self.StatusObserved, at, recorded_at, code=code)
+            self.record(self.StatusObserved, Stamp(at, recorded_at), code=code)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ def client_accounts(ledger: Ledger, catalog: TermsCatalog, as_of: datetime) -> d
     for p in ledger.of_type(Payment):
         if p.at <= as_of:
             settlements[p.client_id].append(
-                Settlement(p.key, p.at, p.amount, p.invoice, p.kind == "failed"))
+                Settlement(p.key, p.at, p.amount, p.invoice, p.kind == "failed",
+                           direct_debit=p.method == "direct_debit"))
     clients = set(dues) | set(settlements)
     return {c: allocate(dues.get(c, []), settlements.get(c, [])) for c in clients}

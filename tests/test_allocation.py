@@ -29,7 +29,7 @@ C = Due("BTB-2026-00003", date(2026, 7, 4), eur("300.00"))
 
 
 def pay(key: str, when: datetime, amount: str, invoice: str | None = None) -> Settlement:
-    return Settlement(key, when, eur(amount), invoice)
+    return Settlement(key, when, eur(amount), invoice, direct_debit=True)
 
 
 def bounce(key: str, when: datetime, amount: str, invoice: str) -> Settlement:
@@ -197,7 +197,7 @@ def histories(draw, with_failures: bool = True):
             minutes=draw(st.integers(min_value=0, max_value=24 * 60 - 1)))
         invoice = draw(st.sampled_from(numbers))
         failed = with_failures and invoice in [d.number for d in dues] and draw(st.booleans())
-        settlements.append(Settlement(f"s{i}", when, draw(amounts), invoice, failed))
+        settlements.append(Settlement(f"s{i}", when, draw(amounts), invoice, failed, direct_debit=True))
     return dues, settlements
 
 

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.appointments import Appointment
+from domain.base import Stamp
 from domain.btb_billing import BtbBook, btb_drafts
 from domain.clients import Client
 from domain.errors import (
@@ -53,7 +54,7 @@ def paris(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> datetime:
 
 
 def new_client(client_id: str = "c1") -> Client:
-    return Client.register(client_id, "btbconnect", "Agence Test", {}, paris(2026, 4, 10), RECORDED)
+    return Client.register(client_id, "btbconnect", "Agence Test", {}, Stamp(paris(2026, 4, 10), RECORDED))
 
 
 def new_sub(
@@ -62,7 +63,7 @@ def new_sub(
 ) -> Subscription:
     return Subscription.start(
         subscription_id=sid, client_id=client_id, plan=plan, monthly_fee=Decimal(fee),
-        prepaid_quarterly=prepaid, terms=REF, at=start, recorded_at=RECORDED,
+        prepaid_quarterly=prepaid, terms=REF, stamp=Stamp(start, RECORDED),
     )
 
 
@@ -71,9 +72,9 @@ def new_appt(
     honoured: bool = True, client_id: str = "c1",
 ) -> Appointment:
     appt = Appointment.schedule(aid, client_id, starts_at, sid, pack_id,
-                                starts_at - timedelta(days=3), RECORDED)
+                                Stamp(starts_at - timedelta(days=3), RECORDED))
     if honoured:
-        appt.honour(starts_at + timedelta(hours=1), RECORDED)
+        appt.honour(Stamp(starts_at + timedelta(hours=1), RECORDED))
     return appt
 
 
@@ -174,8 +175,8 @@ def test_periods_from_29_february() -> None:
 def test_every_invoice_states_the_late_payment_terms() -> None:
     # INTERPRETATION.md "Late payment": ECB rate + 10 points and the flat 40 € fee.
     sub = new_sub(paris(2026, 5, 4))
-    sub.activate_option("multicanal", Decimal("250.00"), paris(2026, 5, 20), RECORDED, TERMS)
-    pack = StarterPack.order("p1", "c1", REF, paris(2026, 4, 20), RECORDED)
+    sub.activate_option("multicanal", Decimal("250.00"), Stamp(paris(2026, 5, 20), RECORDED), TERMS)
+    pack = StarterPack.order("p1", "c1", REF, Stamp(paris(2026, 4, 20), RECORDED))
     appts = [new_appt(f"a{d}", paris(2026, 5, d)) for d in (5, 6, 7, 11)]
     drafts = drafts_for([sub], appts, pack=pack, up_to=date(2026, 7, 31))
     assert {l.code for d in drafts for l in d.lines} >= {
@@ -221,7 +222,7 @@ def test_no_fee_invoice_after_up_to() -> None:
 def _cancel(notified_at: datetime) -> tuple[Subscription, date]:
     sub = new_sub(paris(2026, 5, 4))
     sub.collect_events()
-    sub.notify_cancellation(notified_at, RECORDED, TERMS)
+    sub.notify_cancellation(Stamp(notified_at, RECORDED), TERMS)
     (event,) = events_of(sub, Subscription.CancellationNotified)
     return sub, event.ends_on
 
@@ -287,7 +288,7 @@ def test_fees_run_on_without_cancellation() -> None:
 def test_second_cancellation_refused() -> None:
     sub, _ = _cancel(paris(2026, 5, 10))
     with pytest.raises(BillingError):
-        sub.notify_cancellation(paris(2026, 6, 10), RECORDED, TERMS)
+        sub.notify_cancellation(Stamp(paris(2026, 6, 10), RECORDED), TERMS)
 
 
 # --- prepaid quarterly (art. 4.3) ----------------------------------------------------------
@@ -330,7 +331,7 @@ def test_prepaid_discount_rounds_half_up() -> None:
 
 def test_prepaid_discount_applies_to_the_fee_only() -> None:
     sub = new_sub(paris(2026, 5, 4), prepaid=True)
-    sub.activate_option("multicanal", Decimal("250.00"), paris(2026, 5, 4, 12), RECORDED, TERMS)
+    sub.activate_option("multicanal", Decimal("250.00"), Stamp(paris(2026, 5, 4, 12), RECORDED), TERMS)
     invoices = drafts_for([sub], up_to=date(2026, 7, 31))
     first = invoices[0]
     assert first.due_on == date(2026, 5, 4)
@@ -352,7 +353,7 @@ def test_prepaid_discount_applies_to_the_fee_only() -> None:
 
 def _with_option(activated_at: datetime, fee_ht: str = "250.00") -> Subscription:
     sub = new_sub(paris(2026, 5, 4))
-    sub.activate_option("multicanal", Decimal(fee_ht), activated_at, RECORDED, TERMS)
+    sub.activate_option("multicanal", Decimal(fee_ht), Stamp(activated_at, RECORDED), TERMS)
     return sub
 
 
@@ -408,7 +409,7 @@ def test_multicanal_has_its_own_three_period_minimum() -> None:
     # Billed from 4 Jun (period 1): its third period ends on 4 Sep.
     sub = _with_option(paris(2026, 5, 20))
     sub.collect_events()
-    sub.notify_option_cancellation("multicanal", paris(2026, 6, 10), RECORDED, TERMS)
+    sub.notify_option_cancellation("multicanal", Stamp(paris(2026, 6, 10), RECORDED), TERMS)
     (event,) = events_of(sub, Subscription.OptionCancellationNotified)
     assert event.ends_on == date(2026, 9, 4)
     drafts = drafts_for([sub], up_to=date(2026, 12, 31))
@@ -432,7 +433,7 @@ def test_multicanal_has_its_own_three_period_minimum() -> None:
 def test_multicanal_fifteen_day_notice(notified_at: datetime, ends_on: date) -> None:
     sub = _with_option(paris(2026, 5, 20))
     sub.collect_events()
-    sub.notify_option_cancellation("multicanal", notified_at, RECORDED, TERMS)
+    sub.notify_option_cancellation("multicanal", Stamp(notified_at, RECORDED), TERMS)
     (event,) = events_of(sub, Subscription.OptionCancellationNotified)
     assert event.ends_on == ends_on
     dates = _option_dates(drafts_for([sub], up_to=date(2027, 3, 1)))
@@ -449,7 +450,7 @@ def test_multicanal_minimum_counts_from_activation_not_subscription() -> None:
     # Activated on 20 Sep 2026: billed from 4 Oct; minimum to 4 Jan 2027 even though the
     # subscription's own minimum has long passed.
     sub = _with_option(paris(2026, 9, 20))
-    sub.notify_option_cancellation("multicanal", paris(2026, 9, 21), RECORDED, TERMS)
+    sub.notify_option_cancellation("multicanal", Stamp(paris(2026, 9, 21), RECORDED), TERMS)
     dates = _option_dates(drafts_for([sub], up_to=date(2027, 6, 1)))
     assert dates == [date(2026, 10, 4), date(2026, 11, 4), date(2026, 12, 4)]
 
@@ -459,7 +460,7 @@ def test_multicanal_minimum_counts_from_activation_not_subscription() -> None:
 
 def test_starter_pack_invoice() -> None:
     client = new_client()
-    pack = StarterPack.order("p1", "c1", REF, paris(2026, 5, 6, 15), RECORDED)
+    pack = StarterPack.order("p1", "c1", REF, Stamp(paris(2026, 5, 6, 15), RECORDED))
     (invoice,) = drafts_for(pack=pack, client=client, up_to=date(2026, 5, 6))
     assert invoice.due_on == date(2026, 5, 6)
     (line,) = invoice.lines
@@ -477,8 +478,7 @@ def test_starter_pack_invoice() -> None:
 
 def test_starter_pack_issued_on_the_paris_order_date() -> None:
     # 23:30 UTC on 5 May is 01:30 on 6 May in Paris.
-    pack = StarterPack.order("p1", "c1", REF, datetime(2026, 5, 5, 23, 30, tzinfo=timezone.utc),
-                             RECORDED)
+    pack = StarterPack.order("p1", "c1", REF, Stamp(datetime(2026, 5, 5, 23, 30, tzinfo=timezone.utc), RECORDED))
     assert drafts_for(pack=pack, up_to=date(2026, 5, 5)) == []
     (invoice,) = drafts_for(pack=pack, up_to=date(2026, 5, 6))
     assert invoice.due_on == date(2026, 5, 6)
@@ -486,42 +486,43 @@ def test_starter_pack_issued_on_the_paris_order_date() -> None:
 
 def test_second_starter_pack_refused() -> None:
     client = new_client()
-    client.attach_starter_pack("p1", paris(2026, 5, 6), RECORDED)
+    client.attach_starter_pack("p1", Stamp(paris(2026, 5, 6), RECORDED))
     with pytest.raises(StarterPackAlreadyOrdered):
-        client.attach_starter_pack("p2", paris(2027, 1, 6), RECORDED)
+        client.attach_starter_pack("p2", Stamp(paris(2027, 1, 6), RECORDED))
     assert client.pack_id == "p1"
 
 
 def test_starter_pack_11th_booking_refused_after_10_validated() -> None:
-    pack = StarterPack.order("p1", "c1", REF, paris(2026, 5, 4), RECORDED)
-    for n in range(10):
-        pack.book(f"a{n}", n, paris(2026, 5, 5 + n), RECORDED, TERMS)
+    pack = StarterPack.order("p1", "c1", REF, Stamp(paris(2026, 5, 4), RECORDED))
+    for n in range(10):  # when booked, n appointments of the pack are validated
+        pack.book(f"a{n}", [paris(2026, 5, 5)] * n, Stamp(paris(2026, 5, 5 + n), RECORDED), TERMS)
     with pytest.raises(StarterPackExhausted):
-        pack.book("a10", 10, paris(2026, 6, 1), RECORDED, TERMS)
+        pack.book("a10", [paris(2026, 5, 5)] * 10, Stamp(paris(2026, 6, 1), RECORDED), TERMS)
     assert len(pack.appointment_ids) == 10
 
 
 def test_starter_pack_counts_only_validated_appointments() -> None:
     # Ten appointments booked and honoured; on 19 May only those of 4..12 May are validated.
-    pack = StarterPack.order("p1", "c1", REF, paris(2026, 5, 2), RECORDED)
+    pack = StarterPack.order("p1", "c1", REF, Stamp(paris(2026, 5, 2), RECORDED))
     days = [4, 5, 6, 7, 9, 11, 12, 13, 15, 16]
     appts = []
     for n, d in enumerate(days):
-        pack.book(f"a{n}", 0, paris(2026, 5, 3), RECORDED, TERMS)
+        pack.book(f"a{n}", [], Stamp(paris(2026, 5, 3), RECORDED), TERMS)
         appts.append(new_appt(f"a{n}", paris(2026, 5, d), sid=None, pack_id="p1"))
 
+    validated = [v for a in appts if (v := a.validated_at(TERMS)) is not None]
+
     def validated_by(moment: datetime) -> int:
-        return sum(1 for a in appts
-                   if (v := a.validated_at(TERMS)) is not None and v <= moment)
+        return sum(1 for v in validated if v <= moment)
 
     # 12 May → 13, (14 Ascension), 15, 16, (17 Sunday), 18, 19: validated end of 19 May.
     # 13 May → 20 May. So on 19 May at noon: the appointments up to 11 May (6) only.
     assert validated_by(paris(2026, 5, 19, 12)) == 6
-    pack.book("a10", validated_by(paris(2026, 5, 19, 12)), paris(2026, 5, 19, 12), RECORDED, TERMS)
+    pack.book("a10", validated, Stamp(paris(2026, 5, 19, 12), RECORDED), TERMS)
     # 16 May (Sat) → 18, 19, 20, 21, 22: all ten validated by the end of 22 May.
     assert validated_by(paris(2026, 5, 23)) == 10
     with pytest.raises(StarterPackExhausted):
-        pack.book("a11", validated_by(paris(2026, 5, 23)), paris(2026, 5, 23), RECORDED, TERMS)
+        pack.book("a11", validated, Stamp(paris(2026, 5, 23), RECORDED), TERMS)
 
 
 # --- validation and the anomaly window (art. 1, 6.2, 7) -----------------------------------
@@ -539,14 +540,14 @@ def test_validated_at_end_of_fifth_jour_ouvrable() -> None:
 
 def test_anomaly_on_last_day_accepted() -> None:
     appt = _may_13()
-    appt.declare_anomaly("prospect absent", paris(2026, 5, 20, 23, 59), RECORDED, TERMS)
+    appt.declare_anomaly("prospect absent", Stamp(paris(2026, 5, 20, 23, 59), RECORDED), TERMS)
     assert appt.validated_at(TERMS) is None
 
 
 def test_anomaly_after_window_refused_naming_deadline() -> None:
     appt = _may_13()
     with pytest.raises(AnomalyWindowClosed) as exc:
-        appt.declare_anomaly("prospect absent", paris(2026, 5, 21, 0, 0), RECORDED, TERMS)
+        appt.declare_anomaly("prospect absent", Stamp(paris(2026, 5, 21, 0, 0), RECORDED), TERMS)
     assert "2026-05-20" in str(exc.value) or "20/05/2026" in str(exc.value)
     assert appt.validated_at(TERMS) is not None
 
@@ -558,8 +559,8 @@ def test_anomaly_window_in_paris_time() -> None:
     # 21:59 UTC on 20 May is 23:59 in Paris: in time. 22:00 UTC is 00:00 on 21 May: too late.
     late = new_appt("a2", datetime(2026, 5, 12, 22, 30, tzinfo=timezone.utc))
     with pytest.raises(AnomalyWindowClosed):
-        late.declare_anomaly("x", datetime(2026, 5, 20, 22, 0, tzinfo=timezone.utc), RECORDED, TERMS)
-    appt.declare_anomaly("x", datetime(2026, 5, 20, 21, 59, tzinfo=timezone.utc), RECORDED, TERMS)
+        late.declare_anomaly("x", Stamp(datetime(2026, 5, 20, 22, 0, tzinfo=timezone.utc), RECORDED), TERMS)
+    appt.declare_anomaly("x", Stamp(datetime(2026, 5, 20, 21, 59, tzinfo=timezone.utc), RECORDED), TERMS)
     assert appt.validated_at(TERMS) is None
 
 
@@ -583,14 +584,14 @@ def _grow_may(appts_days, sub=None):
 def test_contested_appointment_never_billed_nor_counted() -> None:
     # Four honoured appointments in period 0; one contested in time → 3 validated ≤ 3 included.
     sub, appts = _grow_may([5, 6, 7, 11])
-    appts[0].declare_anomaly("hors cible", paris(2026, 5, 6), RECORDED, TERMS)
+    appts[0].declare_anomaly("hors cible", Stamp(paris(2026, 5, 6), RECORDED), TERMS)
     assert extras_invoices(drafts_for([sub], appts, up_to=date(2026, 12, 31))) == []
 
 
 def test_contested_appointment_is_not_among_the_billed_extras() -> None:
     # Five honoured, the last contested → 4 validated → 1 extra, which is not the contested one.
     sub, appts = _grow_may([5, 6, 7, 11, 12])
-    appts[4].declare_anomaly("hors cible", paris(2026, 5, 13), RECORDED, TERMS)
+    appts[4].declare_anomaly("hors cible", Stamp(paris(2026, 5, 13), RECORDED), TERMS)
     (line,) = lines_of(drafts_for([sub], appts, up_to=date(2026, 12, 31)), "extra_appointments")
     assert line.quantity == 1
     assert "appointment:a4" not in line.sources
@@ -599,7 +600,7 @@ def test_contested_appointment_is_not_among_the_billed_extras() -> None:
 def test_cancelled_appointment_never_billed_nor_counted() -> None:
     sub, appts = _grow_may([5, 6, 7])
     cancelled = new_appt("a9", paris(2026, 5, 12), honoured=False)
-    cancelled.cancel(paris(2026, 5, 11), RECORDED)
+    cancelled.cancel(Stamp(paris(2026, 5, 11), RECORDED))
     assert cancelled.validated_at(TERMS) is None
     assert extras_invoices(drafts_for([sub], appts + [cancelled], up_to=date(2026, 12, 31))) == []
 
@@ -699,7 +700,7 @@ def test_pack_appointments_are_not_subscription_extras() -> None:
     # A client with a pack and a subscription: pack appointments neither use the plan's
     # quota nor are billed as extras.
     client = new_client()
-    pack = StarterPack.order("p1", "c1", REF, paris(2026, 4, 20), RECORDED)
+    pack = StarterPack.order("p1", "c1", REF, Stamp(paris(2026, 4, 20), RECORDED))
     sub = new_sub(paris(2026, 5, 4))
     appts = [new_appt(f"p{d}", paris(2026, 5, d), sid=None, pack_id="p1") for d in (5, 6, 7, 11)]
     appts += [new_appt(f"s{d}", paris(2026, 5, d)) for d in (12, 13, 15)]
@@ -746,14 +747,14 @@ def test_cumulative_extras_over_two_months_no_double_billing() -> None:
 
 def _noticed(sent: datetime = paris(2026, 6, 1, 10)) -> Subscription:
     sub = new_sub(paris(2026, 5, 4))
-    sub.send_formal_notice("impayés", sent, RECORDED)
+    sub.send_formal_notice("impayés", Stamp(sent, RECORDED), TERMS)
     return sub
 
 
 def test_termination_without_notice_refused() -> None:
     sub = new_sub(paris(2026, 5, 4))
     with pytest.raises(BillingError):
-        sub.terminate_for_breach(paris(2026, 7, 1), RECORDED, TERMS)
+        sub.terminate_for_breach(Stamp(paris(2026, 7, 1), RECORDED), TERMS)
 
 
 @pytest.mark.parametrize("at", [paris(2026, 6, 2), paris(2026, 6, 16, 12), paris(2026, 6, 16, 23, 59)])
@@ -761,13 +762,13 @@ def test_termination_within_fifteen_days_refused(at: datetime) -> None:
     # Notice on 1 Jun: the 15 days are 2..16 Jun.
     sub = _noticed()
     with pytest.raises(BreachNoticeRunning):
-        sub.terminate_for_breach(at, RECORDED, TERMS)
+        sub.terminate_for_breach(Stamp(at, RECORDED), TERMS)
     assert sub.terminated_at is None
 
 
 def test_termination_after_fifteen_days_accepted() -> None:
     sub = _noticed()
-    sub.terminate_for_breach(paris(2026, 6, 17, 0, 0), RECORDED, TERMS)
+    sub.terminate_for_breach(Stamp(paris(2026, 6, 17, 0, 0), RECORDED), TERMS)
     assert sub.terminated_at is not None
     invoices = fee_invoices(drafts_for([sub], up_to=date(2027, 1, 1)))
     assert [d.due_on for d in invoices] == [date(2026, 5, 4), date(2026, 6, 4)]
@@ -775,35 +776,35 @@ def test_termination_after_fifteen_days_accepted() -> None:
 
 def test_termination_on_an_echeance_issues_no_fee_for_it() -> None:
     sub = _noticed()
-    sub.terminate_for_breach(paris(2026, 7, 4, 9), RECORDED, TERMS)
+    sub.terminate_for_breach(Stamp(paris(2026, 7, 4, 9), RECORDED), TERMS)
     invoices = fee_invoices(drafts_for([sub], up_to=date(2027, 1, 1)))
     assert [d.due_on for d in invoices] == [date(2026, 5, 4), date(2026, 6, 4)]
 
 
 def test_termination_refused_after_remedy() -> None:
     sub = _noticed()
-    sub.remedy_breach(paris(2026, 6, 5), RECORDED)
+    sub.remedy_breach(Stamp(paris(2026, 6, 5), RECORDED), TERMS)
     with pytest.raises(BillingError):
-        sub.terminate_for_breach(paris(2026, 6, 20), RECORDED, TERMS)
+        sub.terminate_for_breach(Stamp(paris(2026, 6, 20), RECORDED), TERMS)
     assert sub.terminated_at is None
     assert len(fee_invoices(drafts_for([sub], up_to=date(2026, 12, 31)))) == 8
 
 
 def test_new_notice_after_remedy_runs_its_own_fifteen_days() -> None:
     sub = _noticed()
-    sub.remedy_breach(paris(2026, 6, 5), RECORDED)
-    sub.send_formal_notice("impayés à nouveau", paris(2026, 6, 21), RECORDED)
+    sub.remedy_breach(Stamp(paris(2026, 6, 5), RECORDED), TERMS)
+    sub.send_formal_notice("impayés à nouveau", Stamp(paris(2026, 6, 21), RECORDED), TERMS)
     with pytest.raises(BreachNoticeRunning):
-        sub.terminate_for_breach(paris(2026, 7, 6, 23), RECORDED, TERMS)  # 22 Jun..6 Jul
-    sub.terminate_for_breach(paris(2026, 7, 7, 8), RECORDED, TERMS)
+        sub.terminate_for_breach(Stamp(paris(2026, 7, 6, 23), RECORDED), TERMS)  # 22 Jun..6 Jul
+    sub.terminate_for_breach(Stamp(paris(2026, 7, 7, 8), RECORDED), TERMS)
     invoices = fee_invoices(drafts_for([sub], up_to=date(2027, 1, 1)))
     assert [d.due_on for d in invoices] == [date(2026, 5, 4), date(2026, 6, 4), date(2026, 7, 4)]
 
 
 def test_termination_cuts_a_pending_cancellation_short() -> None:
     sub = _noticed()
-    sub.notify_cancellation(paris(2026, 6, 2), RECORDED, TERMS)  # would end 4 Aug
-    sub.terminate_for_breach(paris(2026, 6, 20), RECORDED, TERMS)
+    sub.notify_cancellation(Stamp(paris(2026, 6, 2), RECORDED), TERMS)  # would end 4 Aug
+    sub.terminate_for_breach(Stamp(paris(2026, 6, 20), RECORDED), TERMS)
     invoices = fee_invoices(drafts_for([sub], up_to=date(2027, 1, 1)))
     assert [d.due_on for d in invoices] == [date(2026, 5, 4), date(2026, 6, 4)]
 
@@ -873,9 +874,9 @@ def test_extras_total_matches_per_period_overage(plan, start, specs) -> None:
         starts_at = datetime.combine(day, time(hour), tzinfo=PARIS)
         appt = new_appt(f"a{n}", starts_at, honoured=status in ("honoured", "contested"))
         if status == "contested":
-            appt.declare_anomaly("contesté", starts_at + timedelta(hours=2), RECORDED, TERMS)
+            appt.declare_anomaly("contesté", Stamp(starts_at + timedelta(hours=2), RECORDED), TERMS)
         elif status == "cancelled":
-            appt.cancel(starts_at - timedelta(days=1), RECORDED)
+            appt.cancel(Stamp(starts_at - timedelta(days=1), RECORDED))
         elif status == "honoured":
             validated.append((_period(start, day), _validated_on(day)))
         appts.append(appt)
@@ -928,10 +929,10 @@ def test_document_totals_are_sums_of_lines(
     start = paris(2026, 5, 4, 9)
     sub = new_sub(start, plan=plan, fee=str(fee), prepaid=prepaid)
     if option_fee is not None:
-        sub.activate_option("multicanal", option_fee, start + timedelta(days=option_offset),
-                            RECORDED, TERMS)
+        sub.activate_option("multicanal", option_fee, Stamp(start + timedelta(days=option_offset), RECORDED),
+                            TERMS)
     appts = [new_appt(f"a{n}", start + timedelta(days=o, hours=1)) for n, o in enumerate(offsets)]
-    pack = StarterPack.order("p1", "c1", REF, paris(2026, 4, 20), RECORDED) if with_pack else None
+    pack = StarterPack.order("p1", "c1", REF, Stamp(paris(2026, 4, 20), RECORDED)) if with_pack else None
     drafts = drafts_for([sub], appts, pack=pack, up_to=date(2026, 12, 31))
     assert drafts
     for d in drafts:

@@ -90,7 +90,7 @@ def test_an_appointment_outside_any_subscription_is_refused(engine: Engine) -> N
 
 def test_cancelled_or_contested_appointments_cannot_change_again(engine: Engine) -> None:
     engine.ingest(client(), subscription(), appointment("A1", "2026-05-05")[0])
-    engine.ingest(fact("A1-x", "appointment.cancelled", "2026-05-04T18:00:00+02:00", appointment_id="A1"))
+    engine.ingest(fact("A1-x", "appointment.cancelled", "2026-05-05T09:00:00+02:00", appointment_id="A1"))
     assert "was cancelled" in engine.refusal(
         fact("A1-h", "appointment.honoured", "2026-05-05T11:00:00+02:00", appointment_id="A1"))
     engine.ingest(*appointment("A2", "2026-05-06"))
@@ -143,7 +143,7 @@ def test_a_second_cancellation_is_refused_with_the_end_date(engine: Engine) -> N
 
 
 def test_terms_named_by_a_fact_must_exist_and_be_the_providers(engine: Engine) -> None:
-    engine.ingest(client())
+    engine.ingest({**client(), "at": "2025-12-01T09:00:00+01:00"})
     assert "unknown terms version 'CGPS-NOPE'" in engine.refusal(subscription(terms="CGPS-NOPE"))
     assert "etincelle's" in engine.refusal(subscription(terms="CGV-2025-09-02"))
     assert "no btbconnect terms version is in force on 2026-01-05" in engine.refusal(

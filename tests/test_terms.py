@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.appointments import Appointment
+from domain.base import Stamp
 from domain.btb_billing import BtbBook, btb_drafts
 from domain.clients import Client
 from domain.errors import AnomalyWindowClosed, TermsError
@@ -337,24 +338,21 @@ def test_billing_under_a_derived_version(tmp_path: Path) -> None:
     """Replaying history under the derived version: extras at 139.00, a 3-day window."""
     catalog = load_catalog([write(tmp_path, DERIVED, "derived.toml")])
     terms = catalog.get("CGPS-AUDIT-1")
-    client = Client.register("c1", "btbconnect", "Agence", {}, datetime(2026, 5, 1, tzinfo=PARIS),
-                             RECORDED)
+    client = Client.register("c1", "btbconnect", "Agence", {}, Stamp(datetime(2026, 5, 1, tzinfo=PARIS), RECORDED))
     sub = Subscription.start(subscription_id="s1", client_id="c1", plan="GROW",
                              monthly_fee=Decimal("590.00"), prepaid_quarterly=False,
-                             terms="CGPS-AUDIT-1", at=datetime(2026, 5, 4, 9, tzinfo=PARIS),
-                             recorded_at=RECORDED)
+                             terms="CGPS-AUDIT-1", stamp=Stamp(datetime(2026, 5, 4, 9, tzinfo=PARIS), RECORDED))
     appts = []
     for n, day in enumerate([5, 6, 7, 11, 13]):
         starts = datetime(2026, 5, day, 10, tzinfo=PARIS)
-        a = Appointment.schedule(f"a{n}", "c1", starts, "s1", None, starts - timedelta(days=2),
-                                 RECORDED)
-        a.honour(starts + timedelta(hours=1), RECORDED)
+        a = Appointment.schedule(f"a{n}", "c1", starts, "s1", None, Stamp(starts - timedelta(days=2), RECORDED))
+        a.honour(Stamp(starts + timedelta(hours=1), RECORDED))
         appts.append(a)
     # 13 May → (14 Ascension) 15, 16, 18: the window closes at the end of 18 May.
     last = appts[-1]
     assert last.validated_at(terms) == datetime(2026, 5, 18, 23, 59, 59, 999999, tzinfo=PARIS)
     with pytest.raises(AnomalyWindowClosed):
-        last.declare_anomaly("x", datetime(2026, 5, 19, 9, tzinfo=PARIS), RECORDED, terms)
+        last.declare_anomaly("x", Stamp(datetime(2026, 5, 19, 9, tzinfo=PARIS), RECORDED), terms)
 
     drafts = btb_drafts(BtbBook(client, None, [sub], appts), catalog.get, date(2026, 5, 31))
     extras = [l for d in drafts for l in d.lines if l.code == "extra_appointments"]
