@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from application import facts as f
-from application.btb_handlers import APPT_HINT, PACK_HINT, SUB_HINT, btb_client
+from application.btb_contracts import APPT_HINT, PACK_HINT, SUB_HINT, default_contract
+from application.btb_handlers import btb_client
 from application.context import Context
 from domain.appointments import Appointment
 from domain.calendar import paris_date
-from domain.clients import Client
 from domain.errors import AppointmentStateError, InvalidFact, WrongProvider
 from domain.starter_packs import StarterPack
 from domain.subscriptions import Subscription
@@ -20,33 +20,27 @@ def appointment_scheduled(fact: f.AppointmentScheduled, ctx: Context) -> list[An
     ctx.require_new(Appointment, fact.appointment_id, "appointment")
     if fact.subscription_id and fact.pack_id:
         raise InvalidFact(f"fact {fact.key!r}: name subscription_id or pack_id, not both")
+    if fact.subscription_id or fact.pack_id:
+        # A named contract is the client's, and dated after its registration (its own check).
+        return [book(fact.subscription_id, fact.pack_id, fact, ctx), new_appointment(fact, fact.subscription_id,
+                                                                                    fact.pack_id, ctx)]
     client = btb_client(fact.client_id, ctx, "an appointment")
-    subscription_id, pack_id = fact.subscription_id, fact.pack_id
-    if not subscription_id and not pack_id:
-        subscription_id, pack_id = default_contract(client, fact, ctx)
+    subscription_id, pack_id = default_contract(client, fact, ctx)
+    contract = book(subscription_id, pack_id, fact, ctx)
+    client.choose_contract(fact.appointment_id, fact.starts_at, subscription_id or pack_id, ctx.stamp)
+    return [contract, client, new_appointment(fact, subscription_id, pack_id, ctx)]
+
+
+def book(subscription_id: str | None, pack_id: str | None, fact: f.AppointmentScheduled, ctx: Context) -> Any:
     if subscription_id:
-        contract = book_on_subscription(subscription_id, fact, ctx)
-    else:
-        contract = book_on_pack(pack_id, fact, ctx)
-    appt = Appointment.schedule(fact.appointment_id, fact.client_id, fact.starts_at,
-                                subscription_id, pack_id, ctx.stamp)
-    return [contract, appt]
+        return book_on_subscription(subscription_id, fact, ctx)
+    return book_on_pack(pack_id, fact, ctx)
 
 
-def default_contract(client: Client, fact: f.AppointmentScheduled, ctx: Context) -> tuple:
-    """An appointment that names no contract draws on the subscription covering its date,
-    else on the client's Starter Pack, as both stand at the appointment's `at`."""
-    subs = (ctx.get(Subscription, sid, "subscription", SUB_HINT) for sid in client.subscription_ids)
-    covering = [s for s in subs if s.origin.at <= fact.at
-                and s.covers(paris_date(fact.starts_at), fact.at, ctx.btb_terms(s.terms))]
-    if covering:
-        return max(covering, key=lambda s: s.started_at).subscription_id, None
-    if client.pack_id and client.pack_mark.at <= fact.at:
-        return None, client.pack_id
-    raise AppointmentStateError(
-        f"client {client.client_id!r} has no subscription covering {paris_date(fact.starts_at)} (not "
-        "started, ended, or suspended for breach) and no Starter Pack; name subscription_id or pack_id"
-    )
+def new_appointment(fact: f.AppointmentScheduled, subscription_id: str | None, pack_id: str | None,
+                    ctx: Context) -> Appointment:
+    return Appointment.schedule(fact.appointment_id, fact.client_id, fact.starts_at, subscription_id, pack_id,
+                                ctx.stamp)
 
 
 def book_on_subscription(subscription_id: str, fact: f.AppointmentScheduled, ctx: Context) -> Subscription:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from application import facts as f
+from application.btb_contracts import CLIENT_HINT, PACK_HINT, SUB_HINT, check_default_choices, client_subscriptions
 from application.context import Context
 from domain.calendar import paris_date
 from domain.clients import Client
@@ -12,10 +13,6 @@ from domain.starter_packs import StarterPack
 from domain.subscriptions import Subscription
 from domain.terms import BtbTerms
 
-CLIENT_HINT = "ingest its client.registered first"
-SUB_HINT = "ingest its subscription.started first"
-PACK_HINT = "ingest its starter_pack.ordered first"
-APPT_HINT = "ingest its appointment.scheduled first"
 
 
 def btb_client(client_id: str, ctx: Context, what: str) -> Client:
@@ -50,9 +47,11 @@ def subscription_started(fact: f.SubscriptionStarted, ctx: Context) -> list[Any]
     client = btb_client(fact.client_id, ctx, "a subscription")
     ctx.require_new(Subscription, fact.subscription_id, "subscription")
     terms = concluded_under(fact.terms, ctx)
-    client.attach_subscription(fact.subscription_id, ctx.stamp)
     sub = Subscription.start(fact.subscription_id, fact.client_id, fact.plan, fact.monthly_fee,
                              fact.prepaid_quarterly, terms.reference, ctx.stamp)
+    if client.chosen:
+        check_default_choices(client, [*client_subscriptions(client, ctx), sub], ctx)
+    client.attach_subscription(fact.subscription_id, ctx.stamp)
     return [client, sub]
 
 
@@ -86,6 +85,10 @@ def formal_notice_sent(fact: f.FormalNoticeSent, ctx: Context) -> list[Any]:
 
 def breach_remedied(fact: f.BreachRemedied, ctx: Context) -> list[Any]:
     sub = subscription(fact, ctx)
+    client = ctx.get(Client, sub.client_id, "client", CLIENT_HINT)
+    if client.chosen:  # the subscription covers again: appointments that named no contract may draw on it
+        check_default_choices(client, client_subscriptions(client, ctx), ctx,
+                              {sub.subscription_id: ctx.stamp.mark(ctx.kind)})
     sub.remedy_breach(ctx.stamp, ctx.btb_terms(sub.terms))
     return [sub]
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import resolve_topic
@@ -22,8 +21,7 @@ from domain.errors import DatedBeforeOrigin
 from domain.timeline import Mark, moment
 
 
-@dataclass(frozen=True)
-class Stamp:
+class Stamp(NamedTuple):
     """When a fact happened (business time), when it was recorded, and which fact it was."""
 
     at: datetime

@@ -3,15 +3,17 @@ rules read across its facts: the Starter Pack it ordered, make-up time owed, dir
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
 from domain.base import BillingAggregate, Stamp
-from domain.errors import MakeUpNotOwed, PaymentError, StarterPackAlreadyOrdered, WrongProvider
+from domain.calendar import paris_date
+from domain.errors import AppointmentStateError, MakeUpNotOwed, PaymentError, StarterPackAlreadyOrdered, WrongProvider
 from domain.ids import aggregate_id
-from domain.timeline import Mark, judge, moment, place
+from domain.timeline import Mark, after, judge, moment, place, rejudge
 
 
 GIVEN = "session.held"
@@ -40,6 +42,16 @@ class Client(BillingAggregate):
 
         def apply(self, client: Client) -> None:
             client.subscription_ids.append(self.subscription_id)
+
+    class ContractChosen(BillingAggregate.Event):
+        """An appointment that named no contract drew on this one (CGPS art. 3, 4)."""
+        recorded_by: ClassVar[str] = "appointment.scheduled"
+        appointment_id: str
+        starts_at: datetime
+        contract: str
+
+        def apply(self, client: Client) -> None:
+            place(client.chosen, self.mark((self.appointment_id, paris_date(self.starts_at), self.contract)))
 
     class MakeUpOwed(BillingAggregate.Event):
         recorded_by: ClassVar[str] = "session.held"
@@ -87,6 +99,7 @@ class Client(BillingAggregate):
         self.makeup_minutes = 0
         self.makeup: list[Mark] = []  # minutes owed (+) and given (-), by business time
         self.debits: list[Mark] = []  # direct debits received and bounced, by business time
+        self.chosen: list[Mark] = []  # appointments that named no contract, and the one they drew on
 
     @staticmethod
     def id_for(client_id: str) -> UUID:
@@ -117,6 +130,25 @@ class Client(BillingAggregate):
     def attach_subscription(self, subscription_id: str, stamp: Stamp) -> None:
         self.check_provider("btbconnect", "a subscription")
         self.record(self.SubscriptionAttached, stamp, subscription_id=subscription_id)
+
+    # --- appointments that name no contract ---------------------------------------------
+
+    def choose_contract(self, appointment_id: str, starts_at: datetime, contract: str, stamp: Stamp) -> None:
+        self.record(self.ContractChosen, stamp, appointment_id=appointment_id, starts_at=starts_at, contract=contract)
+
+    def check_choices(self, new: Mark, draws_on: Callable[[Mark], str | None]) -> None:
+        """`new` must leave every appointment recorded after it with no contract named drawing on
+        the contract it drew on: `draws_on` says which one it would draw on with `new` in place."""
+        for chosen in after(self.chosen, new.at):
+            rejudge(new, chosen, lambda: self._check_choice(chosen, draws_on(chosen)))
+
+    def _check_choice(self, chosen: Mark, contract: str | None) -> None:
+        appointment_id, day, recorded = chosen.data
+        if contract != recorded:
+            raise AppointmentStateError(
+                f"appointment {appointment_id!r} of client {self.client_id!r} named no contract and drew on "
+                f"{recorded!r}; with this fact it would draw on {contract or 'nothing'} for {day}"
+            )
 
     # --- make-up time (CGV art. 6) --------------------------------------------------------
 

@@ -142,7 +142,12 @@ class Subscription(BillingAggregate):
     def terminated_at(self) -> datetime | None:
         return self.standing.terminated_at
 
-    def standing_at(self, at: datetime) -> Standing:
+    def standing_at(self, at: datetime, extra: Mark | None = None) -> Standing:
+        """As of `at`; with `extra`, as if that fact were recorded too."""
+        if extra is not None and extra.at <= at:
+            return standing(with_mark(up_to(self.marks, at), extra))
+        if not self.marks or self.marks[-1].at <= at:
+            return self.standing
         return standing(up_to(self.marks, at))
 
     def suspended_on(self, day: date) -> bool:
@@ -264,9 +269,9 @@ class Subscription(BillingAggregate):
                 f"(it runs from {self.start_date}, ends {end or 'open'})"
             )
 
-    def covers(self, day: date, at: datetime, terms: BtbTerms) -> bool:
+    def covers(self, day: date, at: datetime, terms: BtbTerms, extra: Mark | None = None) -> bool:
         """Running on `day`, as known at `at`, and not suspended for breach (CGPS art. 9)."""
-        s = self.standing_at(at)
+        s = self.standing_at(at, extra)
         end = ends_on(self, s, terms)
         return self.start_date <= day and (end is None or day < end) and s.suspended_on(day) is None
 

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from bisect import bisect_right, insort_right
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.calendar import PARIS
 from domain.errors import BillingError, LaterFactConflict
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):
     at: datetime
     kind: str  # the type of the fact that recorded it, e.g. "appointment.honoured"
     fact: str | None  # that fact's key (None for events stored before keys were kept)
@@ -68,10 +66,13 @@ def judge(marks: list[Mark], new: Mark, check: Check, check_later: Check | None 
     """`check(mark, earlier)` raises if `mark` cannot follow `earlier`. Refuses `new` if it cannot
     follow the marks dated up to it, or if a mark dated after it could then no longer follow
     (judged by `check_later` where a recorded fact that `new` makes redundant still stands)."""
-    earlier = up_to(marks, new.at)
+    cut = bisect_right(marks, new.at, key=_at)
+    earlier = marks[:cut]
     check(new, earlier)
+    if cut == len(marks):
+        return
     timeline = [*earlier, new]
-    for later in after(marks, new.at):
+    for later in marks[cut:]:
         rejudge(new, later, lambda: (check_later or check)(later, timeline))
         timeline.append(later)
 
@@ -89,7 +90,10 @@ def rejudge(new: Mark, later: Mark, check: Callable[[], None]) -> None:
 
 
 def first_of(marks: Iterable[Mark], kinds: tuple[str, ...]) -> Mark | None:
-    return next((m for m in marks if m.kind in kinds), None)
+    for mark in marks:
+        if mark.kind in kinds:
+            return mark
+    return None
 
 
 def refuse_after(mark: Mark, earlier: list[Mark], not_after: dict[str, tuple[str, ...]], what: str,

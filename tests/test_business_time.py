@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.starter_packs import StarterPack
 from tests.services import Engine, engine_on
 
 
@@ -239,3 +240,18 @@ def test_a_fact_sent_again_is_a_duplicate_whatever_happened_in_between(engine: E
                        hourly_rate="40.00"))
     report = engine.ingest(*reversed(history))
     assert (report.recorded, report.duplicates, report.refused) == (0, 4, [])
+
+
+def test_a_late_subscription_that_would_change_the_contract_of_an_appointment_naming_none_is_refused(
+    engine: Engine,
+) -> None:
+    engine.ingest(btb_client(), fact("pack", "starter_pack.ordered", "2026-05-02T09:00:00+02:00", pack_id="P",
+                                     client_id="C1"),
+                  scheduled("A1", "2026-05-06T08:00:00+02:00", "2026-05-07T10:00:00+02:00"))
+    pack = engine.app.repository.get(StarterPack.id_for("P"))
+    assert pack.appointment_ids == ["A1"]  # no subscription known on 6 May: it drew on the pack
+    error = engine.refusal(subscription())  # started 4 May: A1 would have drawn on it
+    assert "appointment 'A1' of client 'C1' named no contract and drew on 'P'" in error
+    assert "appointment.scheduled 'A1-s' at 2026-05-06T08:00+02:00" in error
+    # Dated after the appointment, the subscription changes nothing for it.
+    assert engine.ingest(subscription(at="2026-05-06T09:00:00+02:00")).recorded == 1

@@ -48,8 +48,12 @@ def stored(engine: Engine, aggregate_id) -> int:
     return len(engine.app.recorder.select_events(aggregate_id))
 
 
+def booked(appt_id: str, day: str) -> list[dict]:
+    return appointment(appt_id, day, subscription_id="S1")
+
+
 def history() -> list[dict]:
-    return [client(), subscription(), *appointment("A1", "2026-05-05"), *appointment("A2", "2026-05-06")]
+    return [client(), subscription(), *booked("A1", "2026-05-05"), *booked("A2", "2026-05-06")]
 
 
 @pytest.mark.parametrize("batch", BATCHES)
@@ -71,8 +75,8 @@ def test_a_batch_refuses_ids_recorded_before_under_other_keys(
     engine: Engine, one_by_one: list[str], batch: int,
 ) -> None:
     engine.ingest(*history(), batch=batch)
-    again = [{**client(), "key": "reg-again"}, {**appointment("A1", "2026-05-05")[0], "key": "A1-again"},
-             *appointment("A3", "2026-05-07")]
+    again = [{**client(), "key": "reg-again"}, {**booked("A1", "2026-05-05")[0], "key": "A1-again"},
+             *booked("A3", "2026-05-07")]
     report = engine.ingest(*again, batch=batch)
     assert report.recorded == 2
     assert {r["key"]: "already recorded" in r["error"] for r in report.refused} == {"reg-again": True, "A1-again": True}

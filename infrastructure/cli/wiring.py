@@ -14,6 +14,7 @@ from application.ingest import IngestService
 from application.urssaf_port import UrssafGateway
 from domain.terms_catalog import TermsCatalog
 from infrastructure.clock import system_clock
+from infrastructure.runtime import tune_garbage_collection
 from infrastructure.store import database_url, open_app
 from infrastructure.terms_files import load_catalog
 from infrastructure.urssaf_http import UrssafHttpGateway
@@ -60,6 +61,7 @@ class Services:
 
 @contextmanager
 def services(db: str | None) -> Iterator[Services]:
+    tune_garbage_collection()
     url = database_url(db)
     app = open_app(url)
     vault = None
