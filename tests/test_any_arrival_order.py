@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -64,10 +65,12 @@ def documents(engine: Engine) -> list[dict]:
     return engine.invoices()
 
 
-def check_any_order(backend: str, tmp_path: Path, drawn: list[dict], order: list[int], batch: int) -> None:
+def check_any_order(backend: str, tmp_path: Path, drawn: list[dict], order: list[int], batch: int,
+                    all_valid: bool = False) -> None:
     with engine_on(backend, tmp_path) as in_time:
         history = recorded_in_time_order(in_time, drawn)
         expected = documents(in_time)
+    assert not all_valid or history == sorted(drawn, key=business_time)
     with engine_on(backend, tmp_path) as shuffled:
         never = record_until_nothing_more(shuffled, [history[i] for i in order if i < len(history)], batch)
         assert not never, "never recorded:\n" + "\n".join(f"{f['key']}: {f['error']}" for f in never)
@@ -294,3 +297,88 @@ def ets_histories(draw) -> list[dict]:
 @given(drawn=arrival(ets_histories()))
 def test_etincelle_documents_do_not_depend_on_arrival_order(backend: str, tmp_path: Path, drawn) -> None:
     check_any_order(backend, tmp_path, *drawn)
+
+
+# --- named histories, each valid in business-time order ----------------------------------------
+
+
+def btb_base() -> list[dict]:
+    return [fact("C1-reg", "client.registered", BTB_START - timedelta(days=3), client_id="C1", provider="btbconnect",
+                 name="Agence"),
+            fact("S1-start", "subscription.started", BTB_START, subscription_id="S1", client_id="C1", plan="GROW",
+                 monthly_fee="590.00")]
+
+
+def on_s1(key: str, type_: str, day: int, **fields: object) -> dict:
+    return fact(key, type_, BTB_START + timedelta(days=day, hours=1), subscription_id="S1", **fields)
+
+
+def booking(aid: str, day: int) -> list[dict]:
+    starts = BTB_START + timedelta(days=day, hours=2)
+    return [fact(f"{aid}-s", "appointment.scheduled", starts - timedelta(days=1), appointment_id=aid, client_id="C1",
+                 starts_at=starts.isoformat(), subscription_id="S1"),
+            fact(f"{aid}-h", "appointment.honoured", starts + timedelta(hours=1), appointment_id=aid)]
+
+
+NAMED = {
+    # The issue's example: booked on 6 January, confirmed that day, cancelled in time on 23 January.
+    "a confirmation and its later cancellation": [
+        fact("E1-reg", "client.registered", datetime(2026, 1, 2, 9, tzinfo=PARIS), client_id="E1",
+             provider="etincelle", name="Famille", adult=True, invoicing="per_session"),
+        fact("S1-b", "session.booked", datetime(2026, 1, 6, 9, tzinfo=PARIS), session_id="S1", client_id="E1",
+             starts_at=datetime(2026, 1, 27, 17, tzinfo=PARIS).isoformat(), duration_minutes=60, place="home",
+             level="lycee", hourly_rate="40.00"),
+        fact("S1-c", "session.confirmed", datetime(2026, 1, 6, 10, tzinfo=PARIS), session_id="S1"),
+        fact("S1-x", "session.cancelled", datetime(2026, 1, 23, 10, tzinfo=PARIS), session_id="S1", by="client"),
+        fact("S2-b", "session.booked", datetime(2026, 1, 6, 9, tzinfo=PARIS), session_id="S2", client_id="E1",
+             starts_at=datetime(2026, 1, 28, 17, tzinfo=PARIS).isoformat(), duration_minutes=60, place="home",
+             level="lycee", hourly_rate="40.00"),
+        fact("S2-c", "session.confirmed", datetime(2026, 1, 6, 10, tzinfo=PARIS), session_id="S2"),
+        fact("S2-x", "session.cancelled", datetime(2026, 1, 27, 10, tzinfo=PARIS), session_id="S2", by="client"),
+    ],
+    # Notice on 1 June (day 28), suspended on 20 June, remedied on 1 July; bookings either side.
+    "a suspension and its remedy": [
+        *btb_base(), on_s1("n1", "subscription.formal_notice_sent", 28, reason="impayé"),
+        on_s1("s1", "subscription.suspended_for_breach", 47), on_s1("r1", "subscription.breach_remedied", 58),
+        *booking("A1", 40), *booking("A2", 62)],
+    # A notice remedied, a second notice, and the suspension under the second one.
+    "a remedy of an earlier notice and a later suspension": [
+        *btb_base(), on_s1("n1", "subscription.formal_notice_sent", 28, reason="impayé"),
+        on_s1("r1", "subscription.breach_remedied", 32), on_s1("n2", "subscription.formal_notice_sent", 40,
+                                                                reason="impayé à nouveau"),
+        on_s1("s2", "subscription.suspended_for_breach", 60), on_s1("r2", "subscription.breach_remedied", 75)],
+    # Facts whose `at` tie: on other aggregates, and an anomaly at the very time of its honour.
+    "facts whose at ties": [
+        *btb_base(), *booking("A1", 10),
+        fact("A1-a", "appointment.anomaly_declared", BTB_START + timedelta(days=10, hours=3), appointment_id="A1",
+             reason="hors cible"),
+        fact("pay", "payment.received", BTB_START + timedelta(days=10, hours=3), client_id="C1", amount="590.00",
+             method="transfer"),
+        on_s1("n1", "subscription.formal_notice_sent", 9, reason="x"),
+        fact("A2-s", "appointment.scheduled", BTB_START + timedelta(days=9, hours=1), appointment_id="A2",
+             client_id="C1", starts_at=(BTB_START + timedelta(days=12)).isoformat(), subscription_id="S1")],
+}
+
+
+@pytest.mark.parametrize("name", NAMED)
+def test_named_histories_arriving_backwards(backend: str, tmp_path: Path, name: str) -> None:
+    history = sorted(NAMED[name], key=business_time)
+    check_any_order(backend, tmp_path, history, list(reversed(range(len(history)))), 1, all_valid=True)
+
+
+@pytest.mark.parametrize("name", NAMED)
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_named_histories_in_any_order(backend: str, tmp_path: Path, name: str, data) -> None:
+    history = sorted(NAMED[name], key=business_time)
+    order = data.draw(st.permutations(range(len(history))))
+    check_any_order(backend, tmp_path, history, order, data.draw(st.sampled_from([1, 4])), all_valid=True)
+
+
+def test_a_remedy_of_an_earlier_notice_recorded_after_a_later_suspension(backend: str, tmp_path: Path) -> None:
+    """N1 1 Jun, R1 5 Jun, N2 13 Jun, S2 3 Jul (20 days after N2), R2 18 Jul; S2 arrives while only
+    N1 is known (it is then judged against N1), R1 after it, N2 last."""
+    history = sorted(NAMED["a remedy of an earlier notice and a later suspension"], key=business_time)
+    keys = [f["key"] for f in history]
+    arrival = ["C1-reg", "S1-start", "n1", "s2", "r1", "n2", "r2"]
+    check_any_order(backend, tmp_path, history, [keys.index(k) for k in arrival], 1, all_valid=True)
