@@ -9,8 +9,7 @@ from application.btb_contracts import APPT_HINT, PACK_HINT, SUB_HINT, default_co
 from application.btb_handlers import btb_client
 from application.context import Context
 from domain.appointments import Appointment
-from domain.calendar import paris_date
-from domain.errors import AppointmentStateError, InvalidFact, WrongProvider
+from domain.errors import InvalidFact, WrongProvider
 from domain.starter_packs import StarterPack
 from domain.subscriptions import Subscription
 from domain.terms import BtbTerms

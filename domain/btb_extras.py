@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import date
 
 from domain.appointments import Appointment
-from domain.calendar import end_of_day, month_end, paris_date
+from domain.calendar import month_end, paris_date
 from domain.documents import Draft, Line, exempt_line
 from domain.periods import echeance, period_index
 from domain.subscriptions import Subscription

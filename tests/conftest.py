@@ -14,12 +14,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from psycopg import sql
+
+if TYPE_CHECKING:
+    from tests.services import Engine
 
 SERVER_URL_ENV = "BILLING_TEST_POSTGRES_URL"
 REQUIRE_ENV = "BILLING_REQUIRE_POSTGRES"
@@ -73,6 +77,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield "sqlite:///" + str((tmp_path / "billing.db").resolve())
     else:
         yield from _fresh_postgres_database()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """The application services on an empty store of the parametrized backend."""
+    from tests.services import Engine  # the services import this module's database helpers
+
+    engine = Engine(db_url)
+    yield engine
+    engine.close()
 
 
 @pytest.fixture

@@ -6,25 +6,13 @@ failure names a direct debit of the same amount received before it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import pytest
 
 from domain.starter_packs import StarterPack
 from tests.services import Engine, engine_on
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = Engine(db_url)
-    yield engine
-    engine.close()
-
-
-def fact(key: str, type_: str, at: str, **fields: object) -> dict:
-    return {"key": key, "type": type_, "at": at, **fields}
+from tests.test_ingest_rules import fact
 
 
 def btb_client(cid: str = "C1", at: str = "2026-05-01T09:00:00+02:00") -> dict:

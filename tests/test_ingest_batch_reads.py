@@ -7,7 +7,6 @@ what one-by-one ingestion records. Both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,16 +17,9 @@ from domain.appointments import Appointment
 from domain.clients import Client
 from domain.records import FactRecord
 from tests.services import Engine
-from tests.test_ingest_rules import appointment, client, fact, subscription
+from tests.test_ingest_rules import appointment, client, subscription
 
 BATCHES = [2, 500]
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = Engine(db_url)
-    yield engine
-    engine.close()
 
 
 @pytest.fixture

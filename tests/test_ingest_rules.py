@@ -3,19 +3,11 @@ nothing, and the facts around them still go in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
 from tests.services import Engine
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = Engine(db_url)
-    yield engine
-    engine.close()
 
 
 def fact(key: str, type_: str, at: str, **fields: object) -> dict:
