@@ -149,6 +149,8 @@ def test_facts_follow_ingest_rules_with_problem_details(api: Api) -> None:
                                         PAYMENT | {"key": "p3", "amount": "1"}]).json()
         assert (report["recorded"], report["duplicates"]) == (2, 1)
         assert [(r["key"], r["status"]) for r in report["refused"]] == [("item 3", 422), ("item 4", 422)]
+        early = assert_problem(c.post("/facts", json=PAYMENT | {"key": "p0", "at": "2026-05-01T10:00:00+02:00"}), 422)
+        assert "client.registered 'c-a' at 2026-05-02T09:00+02:00" in early["detail"]
 
 
 def test_the_same_fact_posted_concurrently_is_recorded_once(api: Api) -> None:
