@@ -8,26 +8,49 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timezone
+import re
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from domain.calendar import out_of_range
 from domain.errors import InvalidFact
 
+# Control characters (C0, DEL, C1), line and paragraph separators, lone surrogates: not text that
+# prints, and PostgreSQL cannot store NUL.
+NOT_PRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    found = NOT_PRINTABLE.search(text)
+    if found:
+        raise ValueError(f"holds the character U+{ord(found.group()):04X} at position {found.start() + 1}, "
+                         "which is not printable text")
+    return text
+
+
+def business_time(moment: datetime) -> datetime:
+    problem = out_of_range(moment.date())
+    if problem:
+        raise ValueError(problem)
+    return moment.astimezone(timezone.utc)
+
+
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$")]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Amount = Annotated[
-    str, Field(pattern=r"^\d{1,12}(\.\d{1,2})?$", description="euros as a string, e.g. \"159.00\""),
+Key = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(printable)]
+Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(printable)]
+Amount = Annotated[  # ASCII digits only
+    str, Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$", description="euros as a string, e.g. \"159.00\""),
     AfterValidator(Decimal),
 ]
-Moment = Annotated[AwareDatetime, AfterValidator(lambda m: m.astimezone(timezone.utc))]
+Moment = Annotated[AwareDatetime, AfterValidator(business_time)]
 
 
 class Fact(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-    key: Annotated[str, Field(min_length=1, max_length=200)]
+    key: Key
     type: str
     at: Moment
 

@@ -24,6 +24,18 @@ _ONE_DAY = timedelta(days=1)
 
 # --- Paris time -------------------------------------------------------------
 
+# The business dates the engine takes (README): wide enough for any contract, and far inside
+# what `datetime` can carry across time zones (year 1 or 9999 with an offset overflows).
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def out_of_range(day: date) -> str | None:
+    """Why the day is refused, or None."""
+    if EARLIEST <= day <= LATEST:
+        return None
+    return f"{day.isoformat()} is out of range: dates lie between {EARLIEST} and {LATEST}"
+
+
 
 @lru_cache(maxsize=1 << 17)
 def paris_date(moment: datetime) -> date:

@@ -151,6 +151,10 @@ def test_facts_follow_ingest_rules_with_problem_details(api: Api) -> None:
         assert [(r["key"], r["status"]) for r in report["refused"]] == [("item 3", 422), ("item 4", 422)]
         early = assert_problem(c.post("/facts", json=PAYMENT | {"key": "p0", "at": "2026-05-01T10:00:00+02:00"}), 422)
         assert "client.registered 'c-a' at 2026-05-02T09:00+02:00" in early["detail"]
+        for overflow in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+            assert "out of range" in assert_problem(c.post("/facts", json=PAYMENT | {"at": overflow}), 422)["detail"]
+        assert "U+0000" in assert_problem(c.post("/facts", json=register | {"key": "c-nul", "name": "A\u0000"}),
+                                          422)["detail"]
 
 
 def test_the_same_fact_posted_concurrently_is_recorded_once(api: Api) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -31,7 +32,7 @@ INGEST_BATCH = 500  # facts per transaction; a refused fact still records nothin
 
 
 def ingest(args: argparse.Namespace) -> int:
-    lines = sys.stdin if args.file == "-" else read_lines(args.file)
+    lines = text_lines(sys.stdin.buffer) if args.file == "-" else read_lines(args.file)
     with services(args.db) as s:
         report = s.ingest.ingest_lines(lines, batch=INGEST_BATCH)
         s.follow_projections()
@@ -44,11 +45,18 @@ def ingest(args: argparse.Namespace) -> int:
     return 1 if report.refused else 0
 
 
-def read_lines(path: str) -> list[str]:
+def read_lines(path: str) -> Iterator[str]:
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
+        return text_lines(iter(Path(path).read_bytes().split(b"\n")))
     except OSError as exc:
         raise InvalidFact(f"cannot read {path}: {exc.strerror}") from None
+
+
+def text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """JSON Lines split on \\n only (U+2028 and U+0085 belong to the text); a byte that is not
+    UTF-8 is kept escaped, for that line alone to be refused."""
+    for chunk in chunks:
+        yield chunk.removesuffix(b"\n").decode("utf-8", errors="surrogateescape")
 
 
 def advance(args: argparse.Namespace) -> int:

@@ -25,9 +25,27 @@ def lazy(name: str) -> Callable[[argparse.Namespace], int]:
 
 def iso_date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+    return in_range(day)
+
+
+def year(text: str) -> int:
+    from domain.calendar import EARLIEST, LATEST
+
+    if not (text.isascii() and text.isdigit() and EARLIEST.year <= int(text) <= LATEST.year):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year between {EARLIEST.year} and {LATEST.year}")
+    return int(text)
+
+
+def in_range(day: date) -> date:
+    from domain.calendar import out_of_range
+
+    problem = out_of_range(day)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return day
 
 
 def moment(text: str) -> datetime:
@@ -41,6 +59,7 @@ def moment(text: str) -> datetime:
         value = None
     if value is None or value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a timestamp with offset (e.g. 2026-12-31T23:59:59+01:00)")
+    in_range(value.date())
     return value
 
 
@@ -87,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", dest="as_of", type=iso_date, required=True, metavar="DATE")
     p.set_defaults(run=lazy("penalties_invoice"))
     p = common(sub.add_parser("attestations", help="annual tax attestations of L'Étincelle's clients"))
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=year, required=True)
     p.add_argument("--client", metavar="ID")
     known_at(p).set_defaults(run=lazy("attestations"))
     p = common(sub.add_parser("replay", help="the recorded history re-billed under a terms version, "

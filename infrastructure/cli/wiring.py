@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
+
 from application.advance import AdvanceService
 from application.app import BillingApp
 from application.ingest import IngestService
@@ -22,6 +24,9 @@ from infrastructure.urssaf_simulator import UrssafSimulator
 from infrastructure.vault import Vault
 from projections.persisted import Follower
 from projections.sql import SqlSession
+
+
+log = structlog.get_logger("billing.projections")
 
 
 def gateway_for(now: datetime) -> UrssafGateway:
@@ -43,7 +48,16 @@ class Services:
         return Follower(self.app, SqlSession(self.url))
 
     def follow_projections(self) -> None:
-        """Brings the persisted views up to date with what was just recorded."""
+        """Brings the persisted views up to date with what was just recorded. The command's own
+        work is committed by then: a view that cannot follow is logged and left behind (`billing
+        projections status` shows its lag, `rebuild` catches up), never a failure of the command."""
+        try:
+            self._follow()
+        except Exception as exc:  # noqa: BLE001 - whatever a view's code or SQL raises
+            log.error("projections_not_followed", error=str(exc), error_type=type(exc).__name__,
+                      hint="billing projections status; billing projections rebuild")
+
+    def _follow(self) -> None:
         follower = self.follower()
         try:
             follower.catch_up_all()  # one pass over the new events for every view

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from domain.calendar import end_of_day, paris_date
+from domain.calendar import end_of_day, out_of_range, paris_date
 from infrastructure.clock import system_clock
 from infrastructure.ecb_rates import load_ecb_rates
 from infrastructure.http.auth import allowed, provider_filter
@@ -24,12 +24,9 @@ from projections.receivables import receivables
 router = APIRouter(responses=PROBLEMS)
 Provider = Query(None, pattern="^(btbconnect|etincelle)$")
 Client = Query(None, min_length=1, max_length=200)
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
-
-
 def in_range(day: date | None, name: str) -> date | None:
-    if day is not None and not EARLIEST <= day <= LATEST:
-        raise Problem(422, f"{name} must lie between {EARLIEST} and {LATEST}", [{"field": f"query.{name}"}])
+    if day is not None and out_of_range(day):
+        raise Problem(422, f"{name}: {out_of_range(day)}", [{"field": f"query.{name}"}])
     return day
 
 
