@@ -4,6 +4,7 @@ follow the URSSAF requests of the invoices with avance immédiate."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -23,8 +24,6 @@ from domain.terms_catalog import TermsCatalog
 from projections.ledger import Ledger, follow
 
 log = structlog.get_logger("billing.advance")
-
-
 
 GatewayFor = Callable[[datetime], UrssafGateway]
 
@@ -82,8 +81,11 @@ def redraft_scope(ledger: Ledger, billed_up_to: date | None) -> tuple[AfterFor, 
 class AdvanceService:
     def __init__(
         self, ingest: IngestService, clock: Callable[[], datetime], gateway_for: GatewayFor | None = None,
+        urssaf_turn: Callable[[], AbstractContextManager[bool]] = lambda: nullcontext(True),
     ):
+        """`urssaf_turn`: True inside when this run may talk to URSSAF (one run at a time does)."""
         self.ingest = ingest
+        self.urssaf_turn = urssaf_turn
         self.app = ingest.app
         self.catalog = ingest.catalog
         self.clock = clock
@@ -108,9 +110,17 @@ class AdvanceService:
     def _talk_to_urssaf(self, to: date, report: AdvanceReport, ledger: Ledger) -> None:
         if self.gateway_for is None:
             return
-        sync = UrssafSync(self.ingest, self.gateway_for(end_of_day(to)), self.clock)
+        with self.urssaf_turn() as ours:
+            if not ours:
+                # Two runs would send the same requests and record the same answers twice.
+                log.info("urssaf_sync_skipped", reason="another run is talking to URSSAF; the next run sends "
+                         "what it leaves")
+                return
+            self._sync(UrssafSync(self.ingest, self.gateway_for(end_of_day(to)), self.clock), to, report, ledger)
+
+    def _sync(self, sync: UrssafSync, to: date, report: AdvanceReport, ledger: Ledger) -> None:
         try:
-            follow(self.app, ledger)
+            follow(self.app, ledger)  # what another run recorded before this one's turn
             report.urssaf_sent += sync.send_pending(ledger, end_of_day(to))
             follow(self.app, ledger)
             report.urssaf_polled += sync.poll(ledger, end_of_day(to))

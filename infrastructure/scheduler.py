@@ -26,7 +26,6 @@ APScheduler's own warnings come through as `apscheduler_log`.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import math
 import os
@@ -37,11 +36,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
 import structlog
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -55,14 +52,14 @@ from domain.calendar import PARIS, paris_date
 from domain.errors import BillingError
 from infrastructure.cli.wiring import services
 from infrastructure.clock import system_clock
-from infrastructure.store import database_url, environment
+from infrastructure.locks import FileLeaderLock, LeaderLock, LockUnavailable, PostgresLeaderLock, lock_for
 
 log = structlog.get_logger("billing.scheduler")
 
 TIMEZONE = "Europe/Paris"
 DEFAULT_AT = time(0, 5)
 # The leadership lock's key: "billschd" (the schema lock of store.py is "bill").
-LOCK_KEY = 0x62696C6C73636864
+LOCK_KEY = 0x62696C6C73636864  # "billschd"
 LOCK_RETRY_SECONDS = 0.5
 UNREACHABLE_RETRY_SECONDS = 5.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -71,10 +68,6 @@ JOB_ID = "advance-to-today"
 
 class SchedulerError(BillingError):
     """The scheduler's options are wrong, or it cannot take its lock at start-up."""
-
-
-class LockUnavailable(Exception):
-    """The lock could not even be tried (database or file unreachable)."""
 
 
 # --- When -------------------------------------------------------------------
@@ -146,126 +139,6 @@ def schedule_from_options(every: float | None = None, at: str | None = None) -> 
     except ValueError:
         raise SchedulerError(f"--at {at!r} is not a time of day: use HH:MM (00:00 to 23:59)") from None
     return Schedule(at=moment)
-
-
-# --- Who: the leadership lock -----------------------------------------------
-
-
-class LeaderLock(Protocol):
-    name: str
-
-    def try_acquire(self) -> bool:
-        """Take the lock if free; False if another process holds it. LockUnavailable if it
-        cannot be tried."""
-
-    def held(self) -> bool:
-        """Whether the lock taken is still ours."""
-
-    def release(self) -> None:
-        """Give the lock back (also when it was never taken)."""
-
-
-class PostgresLeaderLock:
-    """A session-level advisory lock, held by a connection kept open for that alone."""
-
-    def __init__(self, env: dict[str, str], key: int = LOCK_KEY):
-        self.env = env
-        self.key = key
-        self.name = f"pg_advisory_lock({key}) on database {env['POSTGRES_DBNAME']}"
-        self._conn: psycopg.Connection | None = None
-
-    def _connect(self) -> psycopg.Connection:
-        env = self.env
-        return psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
-            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]), application_name="billing scheduler",
-            # A vanished server or network is noticed on an idle connection too.
-            keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
-        )
-
-    def try_acquire(self) -> bool:
-        try:
-            if self._conn is None or self._conn.closed:
-                self._conn = self._connect()
-            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
-        except psycopg.Error as exc:
-            self._drop()
-            raise LockUnavailable(str(exc).strip()) from None
-        return bool(row and row[0])
-
-    def held(self) -> bool:
-        # A session-level advisory lock lasts as long as its session: a live connection holds it.
-        if self._conn is None or self._conn.closed:
-            return False
-        try:
-            self._conn.execute("SELECT 1")
-        except psycopg.Error:
-            self._drop()
-            return False
-        return True
-
-    def release(self) -> None:
-        if self._conn is not None and not self._conn.closed:
-            try:
-                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
-            except psycopg.Error:
-                pass  # closing the session below releases it anyway
-        self._drop()
-
-    def backend_pid(self) -> int | None:
-        return None if self._conn is None or self._conn.closed else self._conn.info.backend_pid
-
-    def _drop(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except psycopg.Error:
-                pass
-        self._conn = None
-
-
-class FileLeaderLock:
-    """An exclusive `flock` on a file next to the SQLite database (released when the process dies)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.name = str(path)
-        self._fd: int | None = None
-
-    def try_acquire(self) -> bool:
-        try:
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        except OSError as exc:
-            raise LockUnavailable(f"{self.path}: {exc.strerror}") from None
-        # Who holds it, for whoever looks at the file; the lock itself is the flock.
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
-        return True
-
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def release(self) -> None:
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        try:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
-
-
-def leader_lock_for(db: str | None) -> LeaderLock:
-    env = environment(database_url(db))
-    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
-        return PostgresLeaderLock(env)
-    return FileLeaderLock(Path(env["SQLITE_DBNAME"] + ".scheduler.lock"))
 
 
 # --- What: the work of `billing advance --to today` --------------------------
@@ -506,3 +379,10 @@ def run_scheduler(db: str | None, every: float | None = None, at: str | None = N
     scheduler = BillingScheduler(lock, schedule, advance_work(db))
     with stop_on_signals(scheduler.stop):
         return scheduler.run()
+
+
+def leader_lock_for(db: str | None) -> LeaderLock:
+    return lock_for(db, LOCK_KEY, ".scheduler.lock", "billing scheduler")
+
+
+__all__ = ["FileLeaderLock", "LeaderLock", "LockUnavailable", "PostgresLeaderLock", "leader_lock_for"]

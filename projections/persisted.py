@@ -70,7 +70,7 @@ def view_mapper(app: Application) -> Mapper:
 class Follower:
     def __init__(self, app: Application, sql: SqlSession, views: dict[str, View] = VIEWS):
         self.app, self.sql, self.views, self.mapper = app, sql, views, view_mapper(app)
-        with sql.transaction():
+        with sql.transaction(schema=True):
             sql.execute("CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
             for name, view in views.items():
                 for statement in view.schema:

@@ -13,6 +13,9 @@ import psycopg
 from infrastructure.store import environment
 
 
+SCHEMA_LOCK = 0x6269_6C6C_7669_6577  # "billview": serializes the views' CREATE TABLE statements
+
+
 def array_type(column: list[Any]) -> str:
     """The PostgreSQL array type of a column of values to insert (text, or integers)."""
     return "bigint[]" if any(isinstance(v, int) for v in column) else "text[]"
@@ -65,12 +68,16 @@ class SqlSession:
         return rows
 
     @contextmanager
-    def transaction(self, lock: str | Sequence[str] | None = None) -> Iterator[SqlSession]:
+    def transaction(self, lock: str | Sequence[str] | None = None, schema: bool = False) -> Iterator[SqlSession]:
         """One transaction; `lock` names one or more rows of projection_tracking, held until the end
-        (taken in the order of their names, so that followers of several views never deadlock)."""
+        (taken in the order of their names, so that followers of several views never deadlock);
+        `schema`: it creates tables, one such transaction at a time (on PostgreSQL two concurrent
+        `CREATE TABLE IF NOT EXISTS` of one table can fail; SQLite's write lock serializes them)."""
         names = sorted([lock] if isinstance(lock, str) else lock or ())
         if self.postgres:
             with self.conn.transaction():
+                if schema:
+                    self.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 if names:
                     self.execute("SELECT position FROM projection_tracking WHERE name = ANY(%s) ORDER BY name "
                                  "FOR UPDATE", (names,))

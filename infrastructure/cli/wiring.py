@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from application.ingest import IngestService
 from application.urssaf_port import UrssafGateway
 from domain.terms_catalog import TermsCatalog
 from infrastructure.clock import system_clock
+from infrastructure.locks import holding, lock_for
 from infrastructure.runtime import tune_garbage_collection
 from infrastructure.store import database_url, open_app
 from infrastructure.terms_files import load_catalog
@@ -27,6 +28,7 @@ from projections.sql import SqlSession
 
 
 log = structlog.get_logger("billing.projections")
+URSSAF_LOCK_KEY = 0x62696C6C75727373  # "billurss"
 
 
 def gateway_for(now: datetime) -> UrssafGateway:
@@ -70,7 +72,11 @@ class Services:
 
     @property
     def advance(self) -> AdvanceService:
-        return AdvanceService(self.ingest, system_clock, gateway_for)
+        return AdvanceService(self.ingest, system_clock, gateway_for, self.urssaf_turn)
+
+    def urssaf_turn(self) -> AbstractContextManager[bool]:
+        """One process at a time talks to URSSAF for this store (infrastructure/locks.py)."""
+        return holding(lock_for(self.url, URSSAF_LOCK_KEY, ".urssaf.lock", "billing urssaf"))
 
 
 @contextmanager
