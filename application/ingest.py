@@ -37,6 +37,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 RECORDED, DUPLICATE = "recorded", "duplicate"
+CONFLICT_ATTEMPTS = 5
 __all__ = ["HANDLERS", "IngestReport", "IngestService"]
 
 
@@ -137,18 +138,24 @@ class IngestService:
     def ingest(self, raw: dict) -> str:
         fact = parse_fact(raw)
         fact_digest = content_digest(fact, raw, self.vault)
-        if already_recorded(stored_record(self.app, fact.key), fact, fact_digest):
-            return DUPLICATE
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            if already_recorded(stored_record(self.app, fact.key), fact, fact_digest):
+                return DUPLICATE
+            if self._record(fact, fact_digest):
+                log.info("fact_recorded", key=fact.key, type=fact.type, at=fact.at.isoformat())
+                return RECORDED
+            # Another writer changed an aggregate of this fact meanwhile: judged again on what it wrote.
+            log.info("fact_conflict_retry", key=fact.key, attempt=attempt)
+        raise AlreadyExists(f"fact {fact.key!r} conflicted {CONFLICT_ATTEMPTS} times with facts recorded at the "
+                            "same time; send it again")
+
+    def _record(self, fact: Any, fact_digest: str) -> bool:
+        """Judges and saves the fact; False if a concurrent writer got there first."""
         ctx = self._context(fact)
         changed = HANDLERS[fact.type](fact, ctx)
         caused = [f"{e.originator_id}:{e.originator_version}" for a in changed for e in a.pending_events]
-        record = FactRecord.accept(fact.type, fact_digest, caused, ctx.stamp)
         try:
-            self.app.save(record, *changed)
+            self.app.save(FactRecord.accept(fact.type, fact_digest, caused, ctx.stamp), *changed)
         except IntegrityError:
-            # Someone recorded this key (or the same aggregate) at the same moment.
-            if already_recorded(stored_record(self.app, fact.key), fact, fact_digest):
-                return DUPLICATE
-            raise AlreadyExists(f"fact {fact.key!r} conflicts with a fact recorded at the same time; retry it") from None
-        log.info("fact_recorded", key=fact.key, type=fact.type, at=fact.at.isoformat())
-        return RECORDED
+            return False
+        return True

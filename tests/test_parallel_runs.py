@@ -8,8 +8,11 @@ import json
 import os
 import subprocess
 
+from domain.subscriptions import Subscription
 from tests.billing_cli import REPO, billing_command, billing_json, jsonl
+from tests.services import Engine
 from tests.test_etincelle_scenario import history
+from tests.test_ingest_rules import client, fact, subscription
 
 RUNS = 16
 
@@ -49,3 +52,26 @@ def test_parallel_advances_issue_and_send_everything_once(db_url: str, tmp_path)
     # One more run after them all has nothing left to issue or send.
     again = billing_json("advance", "--to", "2026-04-30", db=db_url)
     assert (again["issued"], again["urssaf_requests_sent"]) == (0, 0)
+
+
+def test_a_fact_whose_aggregate_another_writer_changed_meanwhile_is_judged_again(db_url: str, monkeypatch) -> None:
+    engine, other = Engine(db_url), Engine(db_url)
+    try:
+        engine.ingest(client(), subscription())
+        save, raced = engine.app.save, []
+
+        def save_after_the_other_writer(*aggregates):
+            if not raced:  # between this fact's read of S1 and its save, another process changes S1
+                raced.append(other.ingest(fact("c", "subscription.cancellation_notified", "2026-05-10T10:00:00+02:00",
+                                               subscription_id="S1")).recorded)
+            return save(*aggregates)
+
+        monkeypatch.setattr(engine.app, "save", save_after_the_other_writer)
+        option = fact("o", "subscription.option_activated", "2026-05-12T10:00:00+02:00", subscription_id="S1",
+                      option="multicanal", monthly_fee_ht="250.00")
+        assert engine.ingest_service.ingest(option) == "recorded"
+        assert raced == [1]
+        assert len(engine.app.recorder.select_events(Subscription.id_for("S1"))) == 3  # started, cancel, option
+    finally:
+        engine.close()
+        other.close()
