@@ -54,6 +54,7 @@ from domain.errors import BillingError
 from infrastructure.store import environment, redacted
 
 MASTER_KEY_ENV = "BILLING_MASTER_KEY"
+NEW_MASTER_KEY_ENV = "BILLING_NEW_MASTER_KEY"  # the one `billing personal-data wrap-keys` rotates to
 TOKEN_PREFIX = "v1:"
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -158,6 +159,37 @@ class Vault:
         cursor = self._run(lambda: db.execute(f"DELETE FROM {TABLE} WHERE client_id = ?", (client_id,)))
         return cursor.rowcount > 0
 
+    # --- guarding the keys (README, "Keys at rest") -----------------------------------------
+
+    def unguarded_keys(self) -> int:
+        """How many stored keys a copy of the database opens alone: every key when no master key
+        is set, else those stored raw before it was."""
+        stored = self._all_keys()
+        if self._master is None:
+            return len(stored)
+        return sum(1 for _, key in stored if len(key) == KEY_BYTES)
+
+    def rewrap(self, new_master: bytes | None = None) -> int:
+        """Stores every key wrapped under `new_master` (default: the master key): the raw ones and
+        those the master key unwraps, in one transaction; how many. Writers stay stopped meanwhile:
+        a key they made under the old master key would not open under the new one."""
+        target = new_master or self._master
+        if target is None:
+            raise VaultError(f"set {MASTER_KEY_ENV} (and {NEW_MASTER_KEY_ENV} to change it) to wrap the keys")
+        rows = [(_wrapped(target, cid, self._usable_form(cid, key)), cid) for cid, key in self._all_keys()]
+        if self._pg is not None:
+            pg = self._pg
+            self._run(lambda: _update_all(pg, f"UPDATE {TABLE} SET data_key = %s WHERE client_id = %s", rows))
+        else:
+            db = self._sqlite_connection()
+            self._run(lambda: _update_all(db, f"UPDATE {TABLE} SET data_key = ? WHERE client_id = ?", rows))
+        return len(rows)
+
+    def _all_keys(self) -> list[tuple[str, bytes]]:
+        connection: Any = self._pg if self._pg is not None else self._sqlite_connection()
+        rows = self._run(lambda: connection.execute(f"SELECT client_id, data_key FROM {TABLE}").fetchall())
+        return [(row[0], bytes(row[1])) for row in rows]
+
     def close(self) -> None:
         with self._lock:
             if self._pg is not None:
@@ -192,10 +224,7 @@ class Vault:
         return self._usable_form(client_id, stored)
 
     def _stored_form(self, client_id: str, key: bytes) -> bytes:
-        if self._master is None:
-            return key
-        nonce = os.urandom(NONCE_BYTES)
-        return nonce + AESGCM(self._master).encrypt(nonce, key, _WRAP_CONTEXT + client_id.encode("utf-8"))
+        return key if self._master is None else _wrapped(self._master, client_id, key)
 
     def _usable_form(self, client_id: str, stored: bytes) -> bytes:
         if len(stored) == KEY_BYTES:
@@ -276,16 +305,56 @@ class Vault:
 
 # --- helpers ------------------------------------------------------------------------------
 
+def _wrapped(master: bytes, client_id: str, key: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(master).encrypt(nonce, key, _WRAP_CONTEXT + client_id.encode("utf-8"))
+
+
+def _update_all(connection: Any, statement: str, rows: list[tuple[bytes, str]]) -> None:
+    """Every row in one transaction (both connections are in autocommit mode otherwise)."""
+    if isinstance(connection, psycopg.Connection):
+        with connection.transaction():
+            for row in rows:
+                connection.execute(statement, row)
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.executemany(statement, rows)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def new_master_key_from_environment() -> bytes | None:
+    return _key_from(NEW_MASTER_KEY_ENV)
+
+
+def refuse_unguarded_keys(vault: Vault, what: str) -> None:
+    """`billing serve` and the scheduler do not run over keys a copy of the database would open."""
+    count = vault.unguarded_keys()
+    if count:
+        raise VaultError(
+            f"{what} refuses to start: {count} client key(s) of personal data are stored where a copy of "
+            f"the database opens them; set {MASTER_KEY_ENV} and run `billing personal-data wrap-keys` "
+            "(README, 'Keys at rest'), or pass --insecure-dev on a development machine"
+        )
+
+
 def _master_key_from_environment() -> bytes | None:
-    value = os.environ.get(MASTER_KEY_ENV, "").strip()
+    return _key_from(MASTER_KEY_ENV)
+
+
+def _key_from(variable: str) -> bytes | None:
+    value = os.environ.get(variable, "").strip()
     if not value:
         return None
     try:
         key = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise VaultError(f"{MASTER_KEY_ENV} is not valid base64") from None
+        raise VaultError(f"{variable} is not valid base64") from None
     if len(key) != KEY_BYTES:
-        raise VaultError(f"{MASTER_KEY_ENV} must be the base64 of exactly {KEY_BYTES} bytes")
+        raise VaultError(f"{variable} must be the base64 of exactly {KEY_BYTES} bytes")
     return key
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -14,6 +16,7 @@ import pytest
 
 from infrastructure.store import environment
 from infrastructure.vault import MASTER_KEY_ENV, TokenError, Vault, VaultError
+from tests.billing_cli import billing_command
 
 RECORD = {
     "birth_name": "Lefèvre",
@@ -243,3 +246,51 @@ def test_closed_vault_refuses(db_url: str) -> None:
     vault.close()
     with pytest.raises(VaultError, match="closed"):
         vault.seal("E1", RECORD)
+
+
+# --- keys at rest: serve and the scheduler refuse unwrapped keys; wrapping and rotating --------
+
+
+def test_unwrapped_keys_are_counted_wrapped_and_rotated(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    old, new = os.urandom(32), os.urandom(32)
+    with Vault(db_url) as raw:
+        token = raw.seal("E1", {"iban": "FR76 3000 6000 0112 3456 7890 189"})
+        assert raw.unguarded_keys() == 1  # no master key: a copy of the database opens it
+    monkeypatch.setenv(MASTER_KEY_ENV, base64.b64encode(old).decode())
+    with Vault(db_url) as vault:
+        vault.seal("E2", {"iban": "x"})
+        assert vault.unguarded_keys() == 1  # E1's key, stored raw before the master key was set
+        assert vault.rewrap() == 2 and vault.unguarded_keys() == 0
+        assert vault.open("E1", token) == {"iban": "FR76 3000 6000 0112 3456 7890 189"}
+        assert vault.rewrap(new) == 2  # rotation: every key now under the new master key
+    with Vault(db_url) as stale, pytest.raises(VaultError, match="not the master key"):
+        stale.open("E1", token)
+    monkeypatch.setenv(MASTER_KEY_ENV, base64.b64encode(new).decode())
+    with Vault(db_url) as rotated:
+        assert rotated.open("E1", token) == {"iban": "FR76 3000 6000 0112 3456 7890 189"}
+        assert rotated.unguarded_keys() == 0
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["scheduler", "--every", "3600"]])
+def test_serve_and_the_scheduler_refuse_unwrapped_keys_unless_on_a_development_machine(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, command: list[str],
+) -> None:
+    with Vault(db_url) as vault:
+        vault.seal("E1", {"iban": "x"})
+    env = {k: v for k, v in os.environ.items() if k != MASTER_KEY_ENV}
+    refused = subprocess.run([*billing_command(), *command, "--db", db_url], capture_output=True, text=True,
+                             env=env, timeout=120)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "1 client key(s) of personal data" in refused.stderr and "--insecure-dev" in refused.stderr
+    started = subprocess.Popen([*billing_command(), *command, "--insecure-dev", "--db", db_url],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            started.wait(timeout=4)  # it runs
+    finally:
+        started.terminate()
+        started.wait(timeout=30)
+    wrapped = {**env, MASTER_KEY_ENV: base64.b64encode(os.urandom(32)).decode()}
+    made = subprocess.run([*billing_command(), "personal-data", "wrap-keys", "--db", db_url, "--format", "json"],
+                          capture_output=True, text=True, env=wrapped, timeout=120)
+    assert json.loads(made.stdout) == {"keys_wrapped": 1}

@@ -16,6 +16,7 @@ def add_commands(sub: argparse._SubParsersAction, common: Callable) -> None:
     p = common(sub.add_parser("serve", help="run the HTTP API (OpenAPI at /openapi.json, docs at /docs)"))
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    insecure_dev(p)
     p.set_defaults(run=serve)
     tokens = sub.add_parser("tokens", help="the HTTP API's bearer tokens").add_subparsers(
         dest="tokens_command", required=True)
@@ -31,9 +32,16 @@ def add_commands(sub: argparse._SubParsersAction, common: Callable) -> None:
     p.set_defaults(run=tokens_revoke)
 
 
+def insecure_dev(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--insecure-dev", action="store_true", help="start even with keys of personal data "
+                        "unwrapped (no BILLING_MASTER_KEY): a development machine only")
+
+
 def serve(args: argparse.Namespace) -> int:
+    from infrastructure.cli.commands import keys_guarded
     from infrastructure.http.server import serve as run_server  # FastAPI is loaded for this command only
 
+    keys_guarded(args.db, "billing serve", args.insecure_dev)
     return run_server(args.db, args.host, args.port)
 
 

@@ -281,12 +281,39 @@ def personal_data_erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def personal_data_wrap_keys(args: argparse.Namespace) -> int:
+    from infrastructure.store import database_url
+    from infrastructure.vault import Vault, new_master_key_from_environment
+
+    with Vault(database_url(args.db)) as vault:
+        count = vault.rewrap(new_master_key_from_environment())
+    print_json({"keys_wrapped": count}) if args.format == "json" else print(f"{count} client keys wrapped")
+    return 0
+
+
+def keys_guarded(db: str | None, what: str, insecure_dev: bool) -> None:
+    """Refuses to start over unwrapped keys of personal data, unless on a development machine."""
+    from infrastructure.store import database_url
+    from infrastructure.vault import Vault, VaultError, refuse_unguarded_keys
+
+    if insecure_dev:
+        return
+    try:
+        vault = Vault(database_url(db))
+    except VaultError:
+        return  # the store cannot be reached: the command says so in its own words
+    with vault:
+        refuse_unguarded_keys(vault, what)
+
+
 def demo(args: argparse.Namespace) -> int:
     with services(args.db) as s:
         return run_demo(s, args.format)
 
 
 def scheduler(args: argparse.Namespace) -> int:
-    from infrastructure.scheduler import run_scheduler  # APScheduler is loaded for this command only
+    from infrastructure.scheduler import run_scheduler, schedule_from_options  # APScheduler: this command only
 
+    schedule_from_options(args.every, args.at)  # wrong options are refused before the store is touched
+    keys_guarded(args.db, "the scheduler", args.insecure_dev)
     return run_scheduler(args.db, every=args.every, at=args.at)

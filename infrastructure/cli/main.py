@@ -148,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = common(personal.add_parser(name, help=help_text))
         p.add_argument("--client", metavar="ID", required=True)
         p.set_defaults(run=lazy(f"personal_data_{name}"))
+    common(personal.add_parser("wrap-keys", help="store every client key wrapped under BILLING_MASTER_KEY, or "
+                               "under BILLING_NEW_MASTER_KEY to rotate it (writers stopped)")).set_defaults(
+        run=lazy("personal_data_wrap_keys"))
     api_commands.add_commands(sub, common)
     p = common(sub.add_parser("demo", help="record a sample history, advance the clock, print invoices"))
     p.set_defaults(run=lazy("demo"))
@@ -158,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     when = p.add_mutually_exclusive_group()
     when.add_argument("--at", metavar="HH:MM", help="time of the daily run, Paris time (default 00:05)")
     when.add_argument("--every", type=float, metavar="SECONDS", help="run every SECONDS instead of daily")
+    api_commands.insecure_dev(p)
     p.set_defaults(run=lazy("scheduler"))
     return parser
 
