@@ -21,11 +21,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The tests send many refused requests on purpose: the failure limit is tested on its own.
+UNLIMITED = {"BILLING_HTTP_MAX_FAILURES": "1000000"}
+
+
 @contextmanager
-def running_server(db: str, log_file: Path) -> Iterator[str]:
-    """Starts `billing serve` on ``db``; yields its base URL once /health answers."""
+def running_server(db: str, log_file: Path, settings: dict[str, str] = UNLIMITED) -> Iterator[str]:
+    """Starts `billing serve` on ``db`` (``settings``: BILLING_HTTP_* variables); yields its base
+    URL once /health answers."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "BILLING_LOG_LEVEL": "info"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "BILLING_LOG_LEVEL": "info", **settings}
     with log_file.open("wb") as log:
         process = subprocess.Popen([*billing_command(), "serve", "--db", db, "--port", str(port)],
                                    stdout=log, stderr=log, env=env, cwd=REPO)

@@ -231,10 +231,17 @@ def test_replay_health_metrics_and_logs(api: Api) -> None:
         assert c.get("/health").json() == {"status": "ok"}
     with api.client(auditor) as c:
         text = c.get("/metrics").text
-    assert metric(text, "billing_facts_recorded_total") >= 1
-    assert metric(text, "billing_facts_refused_total") >= 1
+    with api.client(api.token("auditor", "both")) as c:
+        everything = c.get("/metrics").text
+    assert metric(text, 'billing_facts_recorded_total{provider="btbconnect"}') >= 1
     assert metric(text, 'billing_documents_issued_total{provider="btbconnect"}') == 13
-    assert 'billing_http_request_duration_seconds_bucket{method="POST",route="/facts",le="+Inf"}' in text
+    # A token of one provider sees only that provider's series: not the other's, nor the traffic
+    # of both (requests, latency, facts that name no provider).
+    assert 'provider="etincelle"' not in text and 'provider="none"' not in text
+    assert "billing_http_request" not in text
+    assert metric(everything, 'billing_facts_refused_total{provider="none"}') >= 1  # the amount "x"
+    assert metric(everything, 'billing_facts_recorded_total{provider="etincelle"}') >= 1
+    assert 'billing_http_request_duration_seconds_bucket{method="POST",route="/facts",le="+Inf"}' in everything
     lines = [json.loads(line) for line in api.log.read_text().splitlines() if line.startswith("{")]
     access = [line for line in lines if line["event"] == "http_request"]
     assert access and all(line["request_id"] and line["status"] for line in access)

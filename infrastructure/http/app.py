@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from infrastructure.cli.wiring import services
 from infrastructure.http import facts_api, ops_api, problems, reads_api
 from infrastructure.http.access import AccessLog
+from infrastructure.http.limits import FailureLimiter, Settings
 from infrastructure.http.metrics import Metrics
-from infrastructure.http.tokens import TokenStore
+from infrastructure.http.tokens import PROVIDERS, TokenStore
 from infrastructure.store import database_url
 
 DESCRIPTION = """Internal services append facts; finance and auditors read invoices, receivables and
@@ -22,10 +23,11 @@ replays, each within its providers. Errors are RFC 9457 `application/problem+jso
 WORKER_THREADS = 8
 
 
-def create_app(db: str | None = None) -> FastAPI:
-    metrics = Metrics()
+def create_app(db: str | None = None, settings: Settings | None = None) -> FastAPI:
+    metrics, limiter = Metrics(), FailureLimiter(settings or Settings())
     for outcome in ("recorded", "duplicate", "refused"):  # present from the start, at 0
-        metrics.count(f"billing_facts_{outcome}_total", f"Facts {outcome} through the API.", 0)
+        for provider in PROVIDERS:
+            metrics.count(f"billing_facts_{outcome}_total", f"Facts {outcome} through the API.", 0, provider=provider)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -37,9 +39,9 @@ def create_app(db: str | None = None) -> FastAPI:
             yield
 
     app = FastAPI(title="Billing engine API", version="1", description=DESCRIPTION, lifespan=lifespan)
-    app.state.metrics = metrics
+    app.state.metrics, app.state.limiter = metrics, limiter
     problems.install(app)
     for module in (facts_api, reads_api, ops_api):
         app.include_router(module.router)
-    app.add_middleware(AccessLog, metrics=metrics)
+    app.add_middleware(AccessLog, metrics=metrics, limiter=limiter)
     return app

@@ -23,6 +23,10 @@ def authenticated(request: Request, credentials: HTTPAuthorizationCredentials | 
     if token is None:
         raise Problem(401, "the token is unknown, wrong or revoked", WHERE, CHALLENGE)
     request.state.token_id = token.id  # for the access log: the id, never the secret
+    wait = request.app.state.limiter.retry_after(f"token:{token.id}")
+    if wait is not None:
+        raise Problem(429, "too many refused requests with this token; try again later", WHERE,
+                      {"Retry-After": str(wait)})
     return token
 
 

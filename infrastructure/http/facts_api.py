@@ -18,7 +18,7 @@ from domain.records import FactRecord
 from infrastructure.http.access import MAX_BODY
 from infrastructure.http.auth import allowed
 from infrastructure.http.problems import PROBLEMS, STORE_ERRORS, Problem, billing_error_status, json_response
-from infrastructure.http.scope import out_of_scope
+from infrastructure.http.scope import out_of_scope, providers_of
 from infrastructure.http.tokens import ApiToken
 
 log = structlog.get_logger("billing.http")
@@ -90,9 +90,11 @@ def one(request: Request, token: ApiToken, fact: Any) -> tuple[int, str]:
     """(201, "recorded") or (200, "duplicate"); else (status, the reason it was refused)."""
     services = request.app.state.services
     metrics = request.app.state.metrics
+    providers: set[str] = set()
     try:
         parse_fact(shaped(fact))
-        why = out_of_scope(services.app, fact, token.providers)
+        providers = providers_of(services.app, fact)
+        why = out_of_scope(providers, token.providers)
         if why:
             outcome: tuple[int, str] = (403, f"fact {fact['key']!r} {why}")
         else:
@@ -105,7 +107,8 @@ def one(request: Request, token: ApiToken, fact: Any) -> tuple[int, str]:
     except RecursionError:
         outcome = (422, "the fact is nested too deeply")
     name = {201: "recorded", 200: "duplicate"}.get(outcome[0], "refused")
-    metrics.count(f"billing_facts_{name}_total", f"Facts {name} through the API.")
+    metrics.count(f"billing_facts_{name}_total", f"Facts {name} through the API.",
+                  provider=",".join(sorted(providers)) or "none")
     if outcome[0] >= 400:
         log.warning("fact_refused", key=key_of(fact, 0)[:200], status=outcome[0], token_id=token.id)
     return outcome

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
+ALL_PROVIDERS = ("btbconnect", "etincelle")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 Labels = tuple[tuple[str, str], ...]
 
@@ -32,15 +33,23 @@ class Metrics:
             counts[-1] += 1
             self.latency_sum[key] += seconds
 
-    def exposition(self, gauges: dict[str, tuple[str, dict[Labels, float]]] | None = None) -> str:
-        """The text format; ``gauges`` adds values read at scrape time (name → help, values)."""
+    def exposition(self, gauges: dict[str, tuple[str, dict[Labels, float]]] | None = None,
+                   providers: tuple[str, ...] | None = None) -> str:
+        """The text format; ``gauges`` adds values read at scrape time (name → help, values).
+        With ``providers`` (a token's scope), only the series of those providers: a series with
+        no provider (requests, latency) tells of every provider's traffic, so only a scope of all
+        providers sees it."""
+        def seen(key: Labels) -> bool:
+            return visible(key, providers)
+
         with self._lock:
             lines = []
             for name, values in sorted(self.counters.items()):
-                lines += _family(name, "counter", self.help[name], values)
+                lines += _family(name, "counter", self.help[name], {k: v for k, v in values.items() if seen(k)})
             for name, (help_text, values) in sorted((gauges or {}).items()):
-                lines += _family(name, "counter", help_text, values)
-            lines += self._histogram()
+                lines += _family(name, "counter", help_text, {k: v for k, v in values.items() if seen(k)})
+            if seen(()):
+                lines += self._histogram()
         return "\n".join(lines) + "\n"
 
     def _histogram(self) -> list[str]:
@@ -54,7 +63,16 @@ class Metrics:
         return lines
 
 
+def visible(key: Labels, providers: tuple[str, ...] | None) -> bool:
+    if providers is None:
+        return True
+    named = set(dict(key).get("provider", "").split(",")) & set(ALL_PROVIDERS)
+    return named <= set(providers) if named else set(providers) >= set(ALL_PROVIDERS)
+
+
 def _family(name: str, kind: str, help_text: str, values: dict[Labels, float]) -> list[str]:
+    if not values:
+        return []
     lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
     return lines + [f"{name}{_labels(key)} {_num(value)}" for key, value in sorted(values.items())]
 

@@ -53,7 +53,7 @@ async def health(request: Request) -> Response:
 async def metrics(request: Request, token: ApiToken = Depends(authenticated)) -> Response:
     documents = await run_in_threadpool(issued_counts, request.app.state.services.app, token.providers)
     gauges = {"billing_documents_issued_total": ("Documents numbered so far, per provider.", documents)}
-    text = request.app.state.metrics.exposition(gauges)
+    text = request.app.state.metrics.exposition(gauges, token.providers)
     return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 

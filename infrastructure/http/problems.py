@@ -25,8 +25,8 @@ from infrastructure.vault import VaultError
 
 log = structlog.get_logger("billing.http")
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-          405: "Method not allowed", 409: "Conflict", 413: "Content too large", 415: "Unsupported media type",
-          422: "Unprocessable content", 500: "Internal server error", 501: "Not implemented",
+          405: "Method not allowed", 408: "Request timeout", 409: "Conflict", 413: "Content too large", 415: "Unsupported media type",
+          422: "Unprocessable content", 429: "Too many requests", 500: "Internal server error", 501: "Not implemented",
           503: "Service unavailable"}
 STORE_ERRORS = (StoreError, SqlError, VaultError)
 PROBLEM_SCHEMA = {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
@@ -34,7 +34,7 @@ PROBLEM_SCHEMA = {"type": "object", "required": ["type", "title", "status", "det
     "detail": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object"}}}}
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": TITLES[status], "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
-    for status in (401, 403, 404, 409, 413, 422, 503)}
+    for status in (401, 403, 404, 408, 409, 413, 422, 429, 503)}
 
 
 class Problem(Exception):

@@ -39,9 +39,8 @@ def providers_of(app: BillingApp, fact: dict[str, Any]) -> set[str]:
     return {p for p in found if isinstance(p, str)}
 
 
-def out_of_scope(app: BillingApp, fact: dict[str, Any], scope: tuple[str, ...]) -> str | None:
-    """Why this fact is beyond ``scope``, or None when it is within."""
-    providers = providers_of(app, fact)
+def out_of_scope(providers: set[str], scope: tuple[str, ...]) -> str | None:
+    """Why a fact of these providers is beyond ``scope``, or None when it is within."""
     if not providers and set(scope) != {"btbconnect", "etincelle"}:
         return "names nothing this token's provider scope holds"
     if providers - set(scope):

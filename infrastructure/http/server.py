@@ -9,6 +9,7 @@ import uvicorn
 
 from infrastructure.cli.wiring import services
 from infrastructure.http.app import create_app
+from infrastructure.http.limits import Settings
 from infrastructure.http.tokens import TokenStore
 from infrastructure.store import database_url
 
@@ -22,7 +23,9 @@ def serve(db: str | None, host: str, port: int) -> int:
     os.environ.setdefault("BILLING_POSTGRES_MAX_OVERFLOW", "6")
     with services(db):  # a store out of reach is told plainly, before uvicorn starts
         TokenStore(database_url(db)).close()
-    log.info("api_starting", host=host, port=port)
-    uvicorn.run(create_app(db), host=host, port=port, access_log=False, log_config=None,
-                log_level="warning", server_header=False, timeout_graceful_shutdown=10)
+    settings = Settings()
+    log.info("api_starting", host=host, port=port, **vars(settings))
+    uvicorn.run(create_app(db, settings), host=host, port=port, access_log=False, log_config=None,
+                log_level="warning", server_header=False, timeout_graceful_shutdown=10,
+                limit_concurrency=settings.max_connections, timeout_keep_alive=settings.keepalive_seconds)
     return 0
