@@ -12,6 +12,7 @@ import structlog
 
 from application.ingest import IngestService
 from application.issuer import Issuer
+from application.log_chain import seal_log
 from application.urssaf_port import UrssafGateway, UrssafUnavailable
 from application.urssaf_sync import UrssafSync
 from domain.btb_billing import btb_drafts
@@ -35,11 +36,12 @@ class AdvanceReport:
     urssaf_sent: int = 0
     urssaf_polled: int = 0
     urssaf_error: str | None = None
+    sealed: str | None = None  # the log's head once sealed (an anchor: position:count:hash)
 
     def as_dict(self) -> dict:
         return {"to": self.to.isoformat(), "issued": len(self.issued), "numbers": self.issued,
                 "urssaf_requests_sent": self.urssaf_sent, "urssaf_requests_polled": self.urssaf_polled,
-                "urssaf_error": self.urssaf_error}
+                "urssaf_error": self.urssaf_error, "log_sealed": self.sealed}
 
 
 AfterFor = Callable[[str], "date | None"]
@@ -82,10 +84,13 @@ class AdvanceService:
     def __init__(
         self, ingest: IngestService, clock: Callable[[], datetime], gateway_for: GatewayFor | None = None,
         urssaf_turn: Callable[[], AbstractContextManager[bool]] = lambda: nullcontext(True),
+        log_key: bytes | None = None,
     ):
-        """`urssaf_turn`: True inside when this run may talk to URSSAF (one run at a time does)."""
+        """`urssaf_turn`: True inside when this run may talk to URSSAF (one run at a time does);
+        `log_key`: the key of the log's chain (application/log_chain.py), if it is keyed."""
         self.ingest = ingest
         self.urssaf_turn = urssaf_turn
+        self.log_key = log_key
         self.app = ingest.app
         self.catalog = ingest.catalog
         self.clock = clock
@@ -105,6 +110,7 @@ class AdvanceService:
         self.ledger.forget_changes()
         self.billed_up_to = max(to, self.billed_up_to or to)
         self._talk_to_urssaf(to, report, self.ledger)
+        report.sealed = seal_log(self.app, self.log_key, end_of_day(to), self.clock()).anchor()
         return report
 
     def _talk_to_urssaf(self, to: date, report: AdvanceReport, ledger: Ledger) -> None:

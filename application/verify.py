@@ -1,8 +1,10 @@
-"""`billing verify`: has anything been rewritten? Two checks.
+"""`billing verify`: has anything been rewritten? The log's own chain first
+(application/log_chain.py), then the documents:
 
 1. The hash chain: each issued document's hash covers its content and the previous document's
    hash; a document altered in the store no longer matches it.
-2. Drift: each document is recomputed from the facts known when it was issued, under the
+2. The numbering: every number the sequence took has its document.
+3. Drift: each document is recomputed from the facts known when it was issued, under the
    version it names; it must come out identical (a code change that alters billing shows here).
 """
 
@@ -15,7 +17,7 @@ from datetime import datetime
 
 from application.advance import all_drafts
 from domain.corrections import corrections
-from domain.issuing import GENESIS, IssuedDocument
+from domain.issuing import GENESIS, DocumentSequence, IssuedDocument
 from domain.terms_catalog import TermsCatalog
 from projections.ledger import Ledger
 
@@ -46,6 +48,15 @@ def chain_findings(documents: list[IssuedDocument]) -> list[Finding]:
             findings.append(Finding("altered", doc.number, "its stored content no longer matches its hash"))
         previous[doc.provider] = doc.hash
     return findings
+
+
+def sequence_findings(documents: list[IssuedDocument], sequences: list[DocumentSequence]) -> list[Finding]:
+    """Every number a sequence took stands for a document: one deleted leaves a hole (the last one
+    too: the sequence still says it was taken)."""
+    present = {d.number for d in documents}
+    return [Finding("missing", number, "the sequence numbered it; no such document is in the log")
+            for seq in sequences for year, last in sorted(seq.last_numbers.items())
+            for number in (f"{seq.prefix}-{year}-{n:05d}" for n in range(1, last + 1)) if number not in present]
 
 
 def drift_findings(

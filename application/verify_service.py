@@ -1,17 +1,32 @@
-"""Runs both checks of `billing verify` on a store."""
+"""Runs the checks of `billing verify` on a store: the log's chain and versions in one pass,
+then, on a log that holds together, the documents' chain, numbering and drift."""
 
 from __future__ import annotations
 
 from application.app import BillingApp
-from application.verify import Finding, chain_findings, drift_findings
+from application.log_chain import check_log
+from application.verify import Finding, chain_findings, drift_findings, sequence_findings
+from domain.issuing import DocumentSequence
+from domain.log_seal import Head
 from domain.terms_catalog import TermsCatalog
 from projections.ledger import read_ledger
 
+BROKEN = {"missing", "reordered"}  # a log that no longer folds: its documents cannot be read
 
-def verify_store(app: BillingApp, catalog: TermsCatalog) -> list[Finding]:
+
+def verify_store(app: BillingApp, catalog: TermsCatalog, key: bytes | None = None,
+                 expect: Head | None = None) -> tuple[list, Head]:
+    """The findings, and the head of the log's chain as it stands (to keep outside as an anchor)."""
+    log_findings, head = check_log(app, key, expect)
+    if any(f.kind in BROKEN and not f.where.startswith("seal") for f in log_findings):
+        return log_findings, head
+    return log_findings + document_findings(app, catalog), head
+
+
+def document_findings(app: BillingApp, catalog: TermsCatalog) -> list[Finding]:
     ledger = read_ledger(app, facts=False)
     documents = ledger.documents()
-    findings = chain_findings(documents)
+    findings = chain_findings(documents) + sequence_findings(documents, list(ledger.of_type(DocumentSequence)))
     altered = {f.number for f in findings}
     clean = [d for d in documents if d.number not in altered]
     return findings + drift_findings(clean, catalog, lambda at: read_ledger(app, at, facts=False))

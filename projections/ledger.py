@@ -24,6 +24,7 @@ from domain.btb_billing import BtbBook
 from domain.clients import Client
 from domain.ets_billing import EtsBook
 from domain.issuing import DocumentCancellation, DocumentSequence, IssuedDocument
+from domain.log_seal import LogSeal
 from domain.records import Payment
 from domain.sessions import TutoringSession
 from domain.starter_packs import StarterPack
@@ -32,8 +33,9 @@ from domain.urssaf_requests import UrssafRequest
 from domain.urssaf_account import UrssafAccount
 
 PAGE = 1000
-# What drafting never reads: the documents, their numbering, the URSSAF requests about them.
-NOT_DRAFTED = (IssuedDocument, DocumentSequence, UrssafRequest)
+# What drafting never reads: the documents, their numbering, the URSSAF requests about them, the
+# log's seal.
+NOT_DRAFTED = (IssuedDocument, DocumentSequence, UrssafRequest, LogSeal)
 
 
 class Ledger:

@@ -53,14 +53,20 @@ def issued(engine) -> list[tuple]:
             for d in read_ledger(engine.app).documents()]
 
 
+def report(advanced) -> dict:
+    """What a run did; not the head of the log it sealed, which covers each store's own recorded
+    times (the scheduler's clock is the real one)."""
+    return {k: v for k, v in advanced.as_dict().items() if k != "log_sealed"}
+
+
 def kept_service(engine) -> Callable[[date], dict]:
     service = AdvanceService(engine.ingest_service, lambda: RECORDED_AT, UrssafSimulator)
-    return lambda day: service.advance(day).as_dict()
+    return lambda day: report(service.advance(day))
 
 
 def scheduler_work(engine) -> Callable[[date], dict]:
     work = advance_work(engine.url)
-    return lambda day: work(day).as_dict()
+    return lambda day: report(work(day))
 
 
 @pytest.mark.parametrize("seed", [3, 11])
@@ -74,8 +80,8 @@ def test_a_kept_history_issues_what_fresh_services_issue(
         advance_warm = warm_runs(warm)
         for end, arriving in zip(MONTH_ENDS, schedule):
             assert warm.ingest(*arriving).as_dict() == cold.ingest(*arriving).as_dict()
-            assert advance_warm(end) == AdvanceService(
-                cold.ingest_service, lambda: RECORDED_AT, UrssafSimulator).advance(end).as_dict()
+            assert advance_warm(end) == report(AdvanceService(
+                cold.ingest_service, lambda: RECORDED_AT, UrssafSimulator).advance(end))
         documents = issued(warm)
         assert documents == issued(cold)
         assert any("corrects" in doc[7] for doc in documents), "no late fact called for a correction"

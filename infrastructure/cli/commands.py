@@ -17,7 +17,7 @@ from domain.calendar import end_of_day, paris_date
 from domain.errors import InvalidFact
 from domain.terms_diff import terms_diff as diff_in_words, terms_warnings
 from infrastructure.cli.output import invoices_table, print_json, table
-from infrastructure.cli.wiring import services
+from infrastructure.cli.wiring import log_key, services
 from infrastructure.clock import system_clock
 from infrastructure.demo import run_demo
 from infrastructure.ecb_rates import load_ecb_rates
@@ -224,11 +224,13 @@ def progress_bar(name: str):
 
 def verify(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        findings = verify_store(s.app, s.catalog)
+        findings, head = verify_store(s.app, s.catalog, log_key(), args.expect)
     if args.format == "json":
-        print_json({"findings": [f.as_dict() for f in findings]})
+        print_json({"findings": [f.as_dict() for f in findings], **({"anchor": head.anchor()} if args.anchor else {})})
     else:
         print("\n".join(f"{f.kind}: {f.number}: {f.detail}" for f in findings) or "verified: no finding")
+        if args.anchor:
+            print(f"anchor: {head.anchor()}")
     return 1 if findings else 0
 
 

@@ -31,6 +31,15 @@ def iso_date(text: str) -> date:
     return in_range(day)
 
 
+def anchor(text: str):
+    from domain.log_seal import Head
+
+    parts = text.split(":")
+    if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()) or len(parts[2]) != 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an anchor (position:count:hash, as --anchor prints)")
+    return Head(int(parts[0]), int(parts[1]), parts[2])
+
+
 def year(text: str) -> int:
     from domain.calendar import EARLIEST, LATEST
 
@@ -124,7 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = common(projections.add_parser("rebuild", help="rebuild a view (or all) from the event log"))
     p.add_argument("name", nargs="?")
     p.set_defaults(run=lazy("projections_rebuild"))
-    p = common(sub.add_parser("verify", help="check the hash chain and recompute every issued document"))
+    p = common(sub.add_parser("verify", help="check the event log's chain, the documents' chain and numbering, "
+                              "and recompute every issued document"))
+    p.add_argument("--anchor", action="store_true", help="print the log's head (position:count:hash) to keep "
+                   "outside the database")
+    p.add_argument("--expect", type=anchor, metavar="ANCHOR", help="an anchor printed before: the log must still "
+                   "reach it")
     p.set_defaults(run=lazy("verify"))
     p = common(sub.add_parser("explain", help="where each line of a document comes from"))
     p.add_argument("number")

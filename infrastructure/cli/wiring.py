@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -14,6 +16,7 @@ from application.advance import AdvanceService
 from application.app import BillingApp
 from application.ingest import IngestService
 from application.urssaf_port import UrssafGateway
+from domain.errors import BillingError
 from domain.terms_catalog import TermsCatalog
 from infrastructure.clock import system_clock
 from infrastructure.locks import holding, lock_for
@@ -29,6 +32,21 @@ from projections.sql import SqlSession
 
 log = structlog.get_logger("billing.projections")
 URSSAF_LOCK_KEY = 0x62696C6C75727373  # "billurss"
+LOG_KEY_ENV = "BILLING_LOG_KEY"
+
+
+def log_key() -> bytes | None:
+    """`BILLING_LOG_KEY`: the base64 of 32 bytes keying the log's chain (README, "Tamper evidence")."""
+    value = os.environ.get(LOG_KEY_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        key = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise BillingError(f"{LOG_KEY_ENV} must be the base64 of 32 bytes")
+    return key
 
 
 def gateway_for(now: datetime) -> UrssafGateway:
@@ -72,7 +90,7 @@ class Services:
 
     @property
     def advance(self) -> AdvanceService:
-        return AdvanceService(self.ingest, system_clock, gateway_for, self.urssaf_turn)
+        return AdvanceService(self.ingest, system_clock, gateway_for, self.urssaf_turn, log_key())
 
     def urssaf_turn(self) -> AbstractContextManager[bool]:
         """One process at a time talks to URSSAF for this store (infrastructure/locks.py)."""
