@@ -18,21 +18,12 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from application.app import BillingApp
+from application.findings import Finding
 from domain.base import Stamp
 from domain.log_seal import START, Head, LogSeal, link
 from projections.store_reads import select_rows
 
 PAGE = 2000
-
-
-@dataclass(frozen=True)
-class LogFinding:
-    kind: str
-    where: str
-    detail: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "number": self.where, "detail": self.detail}
 
 
 def rows_after(app: BillingApp, position: int) -> Iterator[Any]:
@@ -78,7 +69,7 @@ class LogCheck:
 
     key: bytes | None
     seals: list[tuple[Head, bool]]
-    findings: list[LogFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     versions: dict[Any, int] = field(default_factory=dict)
     head: Head = START
 
@@ -96,10 +87,10 @@ class LogCheck:
     def _check_version(self, row: Any) -> None:
         last = self.versions.get(row.originator_id, 0)
         if row.originator_version > last + 1:
-            self.findings.append(LogFinding("missing", str(row.originator_id), f"versions {last + 1}.."
+            self.findings.append(Finding("missing", str(row.originator_id), f"versions {last + 1}.."
                                             f"{row.originator_version - 1} of this aggregate are not in the log"))
         elif row.originator_version <= last:
-            self.findings.append(LogFinding("reordered", str(row.originator_id), f"version {row.originator_version} "
+            self.findings.append(Finding("reordered", str(row.originator_id), f"version {row.originator_version} "
                                             f"comes after version {last} in the log"))
         self.versions[row.originator_id] = max(last, row.originator_version)
 
@@ -110,21 +101,21 @@ class LogCheck:
             # The next seal is judged on the events between the two only.
             self.head = Head(self.head.position, seal.count, seal.head)
 
-    def _mismatch(self, seal: Head, keyed: bool) -> LogFinding | None:
+    def _mismatch(self, seal: Head, keyed: bool) -> Finding | None:
         where = f"seal at {seal.position}"
         if keyed and self.key is None:
-            return LogFinding("unverifiable", where, "the seal is keyed: set BILLING_LOG_KEY to check it")
+            return Finding("unverifiable", where, "the seal is keyed: set BILLING_LOG_KEY to check it")
         if self.head.count != seal.count:
             kind = "missing" if self.head.count < seal.count else "added"
-            return LogFinding(kind, where, f"{seal.count} events were sealed up to there; the log now holds "
+            return Finding(kind, where, f"{seal.count} events were sealed up to there; the log now holds "
                               f"{self.head.count}")
         if self.head.head != seal.head:
-            return LogFinding("altered", where, "an event recorded before it was changed or moved: the chain no "
+            return Finding("altered", where, "an event recorded before it was changed or moved: the chain no "
                               "longer reaches the sealed head")
         return None
 
 
-def check_log(app: BillingApp, key: bytes | None, expect: Head | None = None) -> tuple[list[LogFinding], Head]:
+def check_log(app: BillingApp, key: bytes | None, expect: Head | None = None) -> tuple[list[Finding], Head]:
     """The findings of one pass over the log, and the head it ends on; `expect`: an anchor kept
     outside, judged like a seal (a mismatch there is `unanchored`)."""
     seal = stored_seal(app)
@@ -133,9 +124,9 @@ def check_log(app: BillingApp, key: bytes | None, expect: Head | None = None) ->
         seals = sorted([*seals, (expect, key is not None)], key=lambda s: s[0].position)
     check = LogCheck(key, seals)
     head = check.run(rows_after(app, 0))
-    return [unanchored(f) if expect and f.where == f"seal at {expect.position}" else f for f in check.findings], head
+    return [unanchored(f) if expect and f.number == f"seal at {expect.position}" else f for f in check.findings], head
 
 
-def unanchored(finding: LogFinding) -> LogFinding:
-    return LogFinding("unanchored", finding.where.replace("seal", "anchor"), f"the anchor kept outside does not "
+def unanchored(finding: Finding) -> Finding:
+    return Finding("unanchored", finding.number.replace("seal", "anchor"), f"the anchor kept outside does not "
                       f"match: {finding.detail}")

@@ -12,24 +12,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from application.advance import all_drafts
+from application.findings import Finding
 from domain.corrections import corrections
 from domain.issuing import GENESIS, DocumentSequence, IssuedDocument
 from domain.terms_catalog import TermsCatalog
 from projections.ledger import Ledger
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str
-    number: str
-    detail: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "number": self.number, "detail": self.detail}
 
 
 def sequence_order(doc: IssuedDocument) -> tuple:

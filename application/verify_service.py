@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from application.app import BillingApp
 from application.log_chain import check_log
-from application.verify import Finding, chain_findings, drift_findings, sequence_findings
+from application.findings import Finding
+from application.verify import chain_findings, drift_findings, sequence_findings
 from domain.issuing import DocumentSequence
 from domain.log_seal import Head
 from domain.terms_catalog import TermsCatalog
@@ -15,10 +16,10 @@ BROKEN = {"missing", "reordered"}  # a log that no longer folds: its documents c
 
 
 def verify_store(app: BillingApp, catalog: TermsCatalog, key: bytes | None = None,
-                 expect: Head | None = None) -> tuple[list, Head]:
+                 expect: Head | None = None) -> tuple[list[Finding], Head]:
     """The findings, and the head of the log's chain as it stands (to keep outside as an anchor)."""
     log_findings, head = check_log(app, key, expect)
-    if any(f.kind in BROKEN and not f.where.startswith("seal") for f in log_findings):
+    if any(f.kind in BROKEN and not f.number.startswith("seal") for f in log_findings):
         return log_findings, head
     return log_findings + document_findings(app, catalog), head
 

@@ -51,6 +51,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.errors import BillingError
+from infrastructure.secrets import key_from_environment
 from infrastructure.store import environment, redacted
 
 MASTER_KEY_ENV = "BILLING_MASTER_KEY"
@@ -346,16 +347,7 @@ def _master_key_from_environment() -> bytes | None:
 
 
 def _key_from(variable: str) -> bytes | None:
-    value = os.environ.get(variable, "").strip()
-    if not value:
-        return None
-    try:
-        key = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise VaultError(f"{variable} is not valid base64") from None
-    if len(key) != KEY_BYTES:
-        raise VaultError(f"{variable} must be the base64 of exactly {KEY_BYTES} bytes")
-    return key
+    return key_from_environment(variable, VaultError)
 
 
 def _connect_postgres(env: dict[str, str]) -> psycopg.Connection:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -16,10 +14,10 @@ from application.advance import AdvanceService
 from application.app import BillingApp
 from application.ingest import IngestService
 from application.urssaf_port import UrssafGateway
-from domain.errors import BillingError
 from domain.terms_catalog import TermsCatalog
 from infrastructure.clock import system_clock
 from infrastructure.locks import holding, lock_for
+from infrastructure.secrets import key_from_environment
 from infrastructure.runtime import tune_garbage_collection
 from infrastructure.store import database_url, open_app
 from infrastructure.terms_files import load_catalog
@@ -37,16 +35,7 @@ LOG_KEY_ENV = "BILLING_LOG_KEY"
 
 def log_key() -> bytes | None:
     """`BILLING_LOG_KEY`: the base64 of 32 bytes keying the log's chain (README, "Tamper evidence")."""
-    value = os.environ.get(LOG_KEY_ENV, "").strip()
-    if not value:
-        return None
-    try:
-        key = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) != 32:
-        raise BillingError(f"{LOG_KEY_ENV} must be the base64 of 32 bytes")
-    return key
+    return key_from_environment(LOG_KEY_ENV)
 
 
 def gateway_for(now: datetime) -> UrssafGateway:
