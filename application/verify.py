@@ -17,6 +17,7 @@ from datetime import datetime
 from application.advance import all_drafts
 from application.findings import Finding
 from domain.corrections import corrections
+from domain.documents import Draft
 from domain.issuing import GENESIS, DocumentSequence, IssuedDocument
 from domain.terms_catalog import TermsCatalog
 from projections.ledger import Ledger
@@ -61,21 +62,32 @@ def drift_findings(
         known = ledger_at(max(d.created_on for d in issued))
         started = min(d.created_on for d in issued)
         earlier = [d for d in known.documents() if d.created_on < started]
+        wanted = run_drafts(issued, known, earlier, catalog)
         for doc in issued:
-            findings += compare(doc, expected(doc, known, earlier, catalog))
+            findings += compare(doc, expected(doc, wanted))
     return findings
 
 
-def expected(doc: IssuedDocument, known: Ledger, earlier: list[IssuedDocument], catalog: TermsCatalog):
-    """What the run that issued `doc` should have computed for its key."""
+def run_drafts(issued: list[IssuedDocument], known: Ledger, earlier: list[IssuedDocument],
+               catalog: TermsCatalog) -> dict[str, Draft]:
+    """What the run that issued these documents should have computed, by key: the drafts, and the
+    corrections of the documents issued before it, each computed once for the whole run (a
+    draft's content does not depend on the horizon it is asked up to)."""
+    horizon = max(d.due_on for d in [*issued, *earlier])
+    drafts = {d.key: d for d in all_drafts(known, catalog.get, horizon)}
+    if not any("corrects" in d.details for d in issued):
+        return drafts
+    return drafts | {d.key: d for d in corrections(earlier, drafts, known.cancelled(), horizon)}
+
+
+def expected(doc: IssuedDocument, wanted: dict[str, Draft]) -> Draft | None:
+    """The draft the run should have issued as `doc`: for a new document, one due by its date."""
     if doc.key.startswith("penalty:"):
         return None
-    if "corrects" not in doc.details:
-        drafts = all_drafts(known, catalog.get, doc.due_on)
-        return next((d for d in drafts if d.key == doc.key), None)
-    horizon = max([doc.due_on, *(d.due_on for d in earlier)])
-    drafts = {d.key: d for d in all_drafts(known, catalog.get, horizon)}
-    return next((d for d in corrections(earlier, drafts, known.cancelled(), doc.due_on) if d.key == doc.key), None)
+    draft = wanted.get(doc.key)
+    if draft is None or "corrects" in doc.details or draft.due_on <= doc.due_on:
+        return draft
+    return None
 
 
 def compare(doc: IssuedDocument, draft) -> list[Finding]:

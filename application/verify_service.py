@@ -11,6 +11,7 @@ from domain.issuing import DocumentSequence
 from domain.log_seal import Head
 from domain.terms_catalog import TermsCatalog
 from projections.ledger import read_ledger
+from projections.ledger_over_time import LedgerOverTime
 
 BROKEN = {"missing", "reordered"}  # a log that no longer folds: its documents cannot be read
 
@@ -30,4 +31,4 @@ def document_findings(app: BillingApp, catalog: TermsCatalog) -> list[Finding]:
     findings = chain_findings(documents) + sequence_findings(documents, list(ledger.of_type(DocumentSequence)))
     altered = {f.number for f in findings}
     clean = [d for d in documents if d.number not in altered]
-    return findings + drift_findings(clean, catalog, lambda at: read_ledger(app, at, facts=False))
+    return findings + drift_findings(clean, catalog, LedgerOverTime(app).at)

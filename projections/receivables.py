@@ -4,7 +4,6 @@ L'Étincelle, what URSSAF has yet to pay is shown apart from what the client owe
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal

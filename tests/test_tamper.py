@@ -155,3 +155,15 @@ def test_a_keyed_chain_needs_its_key(db_url: str) -> None:
     status, report = verify(db_url)
     assert status == 1 and kinds(report) == {"unverifiable"}
     assert verify(db_url, key=base64.b64encode(bytes(32)).decode())[1]["findings"][0]["kind"] == "altered"
+
+
+def test_a_changed_contract_fact_shows_as_drift_of_the_documents_it_made(sealed: str) -> None:
+    # S-B's START fee 390.00 → 391.00: the chain breaks, and every fee invoice of S-B, recomputed
+    # from the facts known when it was issued, no longer comes out as issued.
+    edit(sealed, "SubscriptionStarted", b'"390.00"', b'"391.00"')
+    status, report = verify(sealed)
+    drifted = {f["number"] for f in report["findings"] if f["kind"] == "drift"}
+    fees = {i["number"] for i in billing_json("invoices", "--client", "C-BETA", db=sealed)
+            if any(line["code"] == "subscription_fee" for line in i["lines"])}
+    assert status == 1 and "altered" in kinds(report)
+    assert drifted and drifted <= fees
