@@ -3,6 +3,8 @@
 - `BILLING_HTTP_MAX_FAILURES` (20) refused tokens or scopes (401, 403) per client address, and
   per token, within `BILLING_HTTP_FAILURE_WINDOW` seconds (60): beyond, 429 with Retry-After
   until the oldest failure leaves the window;
+- `BILLING_HTTP_HEADER_SECONDS` (10): request headers not received whole by then close the
+  connection (infrastructure/http/header_timeout.py);
 - `BILLING_HTTP_BODY_SECONDS` (30): a request body not received whole by then is a 408;
 - `BILLING_HTTP_MAX_CONNECTIONS` (64) connections and tasks at once (uvicorn answers 503 beyond)
   and `BILLING_HTTP_KEEPALIVE_SECONDS` (5) of idle keep-alive.
@@ -37,6 +39,7 @@ def setting(name: str, default: float) -> float:
 class Settings:
     max_failures: int = field(default_factory=lambda: int(setting("BILLING_HTTP_MAX_FAILURES", 20)))
     failure_window: float = field(default_factory=lambda: setting("BILLING_HTTP_FAILURE_WINDOW", 60))
+    header_seconds: float = field(default_factory=lambda: setting("BILLING_HTTP_HEADER_SECONDS", 10))
     body_seconds: float = field(default_factory=lambda: setting("BILLING_HTTP_BODY_SECONDS", 30))
     max_connections: int = field(default_factory=lambda: int(setting("BILLING_HTTP_MAX_CONNECTIONS", 64)))
     keepalive_seconds: int = field(default_factory=lambda: int(setting("BILLING_HTTP_KEEPALIVE_SECONDS", 5)))

@@ -9,6 +9,7 @@ import uvicorn
 
 from infrastructure.cli.wiring import services
 from infrastructure.http.app import create_app
+from infrastructure.http.header_timeout import with_header_deadline
 from infrastructure.http.limits import Settings
 from infrastructure.http.tokens import TokenStore
 from infrastructure.store import database_url
@@ -27,5 +28,6 @@ def serve(db: str | None, host: str, port: int) -> int:
     log.info("api_starting", host=host, port=port, **vars(settings))
     uvicorn.run(create_app(db, settings), host=host, port=port, access_log=False, log_config=None,
                 log_level="warning", server_header=False, timeout_graceful_shutdown=10,
+                http=with_header_deadline(settings.header_seconds),
                 limit_concurrency=settings.max_connections, timeout_keep_alive=settings.keepalive_seconds)
     return 0
