@@ -10,13 +10,13 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from application.app import BillingApp
+from application.idempotency import record_ids
 from application.unit_of_work import UnitOfWork
 from domain.appointments import Appointment
 from domain.base import Stamp
 from domain.clients import Client
 from domain.errors import AlreadyExists, NotFound, TermsError
 from domain.issuing import DocumentCancellation, IssuedDocument
-from domain.records import FactRecord
 from domain.sessions import TutoringSession
 from domain.starter_packs import StarterPack
 from domain.subscriptions import Subscription
@@ -46,8 +46,7 @@ def id_of(cls: Any, business_id: str) -> UUID:
 
 def named_ids(raw: dict) -> list[UUID]:
     """The ids of the fact's record and of the aggregates its fields name (raw, unvalidated)."""
-    key = raw.get("key")
-    ids = [id_of(FactRecord, key)] if isinstance(key, str) else []
+    ids = record_ids(raw)
     for name, classes in NAMED_BY.items():
         value = raw.get(name)
         if isinstance(value, str):

@@ -1,15 +1,17 @@
-"""Idempotency: each fact's key is taken once, by a FactRecord holding its content's digest.
+"""Idempotency: each fact's key is taken once per provider, by a FactRecord holding its content's
+digest. The same key with the same content again is a duplicate (no-op); with other content it is
+refused. The other provider's keys are never seen: the same key there is another fact.
 
-The same key with the same content again is a duplicate (no-op); with other content it is refused.
+Stores recorded before keys were scoped hold records under the key alone: those keys stay taken
+for both providers (README, "Idempotency keys").
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError
-
 from application.ets_facts import PERSONAL_DATA_FACTS
+from application.fact_providers import Lookup, candidate_providers, fact_provider
 from application.facts import Fact, digest
 from domain.errors import IdempotencyConflict, InvalidFact
 from domain.records import FactRecord
@@ -24,11 +26,19 @@ def content_digest(fact: Fact, raw: dict, vault: Any) -> str:
     return vault.keyed_digest(raw["client_id"], {k: v for k, v in raw.items() if k != "key"})
 
 
-def stored_record(app: Any, key: str) -> FactRecord | None:
-    try:
-        return app.repository.get(FactRecord.id_for(key))
-    except AggregateNotFoundError:
-        return None
+def record_ids(raw: dict) -> list:
+    """Where the record of a raw fact's key may be, for a batch to read them at once."""
+    key = raw.get("key")
+    if not isinstance(key, str):
+        return []
+    return [*(FactRecord.id_for(p, key) for p in candidate_providers(raw)), FactRecord.unscoped_id(key)]
+
+
+def stored_record(lookup: Lookup, fact: Fact) -> FactRecord | None:
+    """The record of this fact's key within its provider (or from before keys were scoped)."""
+    provider = fact_provider(fact, lookup)
+    scoped = lookup(FactRecord.id_for(provider, fact.key)) if provider else None
+    return scoped if scoped is not None else lookup(FactRecord.unscoped_id(fact.key))
 
 
 def already_recorded(record: FactRecord | None, fact: Fact, fact_digest: str) -> bool:

@@ -12,17 +12,19 @@ from datetime import datetime
 from typing import Any
 
 import structlog
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from application import btb_appointments, btb_handlers, common_handlers, ets_handlers
 from application.app import BillingApp
-from application.context import Context, Sealer, id_of, named_ids
+from application.context import Context, Sealer, named_ids
+from application.fact_providers import fact_provider
 from application.fact_lines import IngestReport, decode, decoded, key_of
 from application.facts import parse_fact
 from application.idempotency import already_recorded, content_digest, stored_record
 from application.unit_of_work import DirtyBatch, UnitOfWork
 from domain.base import Stamp
-from domain.errors import AlreadyExists, BillingError, IdempotencyConflict
+from domain.errors import AlreadyExists, BillingError, IdempotencyConflict, NotFound
 from domain.records import FactRecord
 from domain.terms_catalog import TermsCatalog
 
@@ -81,7 +83,7 @@ class IngestService:
         """Judges each fact against what one query read first; DirtyBatch if a refused fact left an event."""
         raws = decoded(chunk)
         work.prefetch(i for raw in raws.values() for i in named_ids(raw))
-        seen: dict[str, str] = {}
+        seen: dict[tuple, str] = {}
         outcome, records = IngestReport(), []
         for number, line in chunk:
             try:
@@ -94,20 +96,21 @@ class IngestService:
             records += [record] if record is not None else []
         return outcome, records
 
-    def _judge(self, raw: dict, work: UnitOfWork, seen: dict[str, str]) -> FactRecord | None:
+    def _judge(self, raw: dict, work: UnitOfWork, seen: dict[tuple, str]) -> FactRecord | None:
         fact = parse_fact(raw)
         fact_digest = content_digest(fact, raw, self.vault)
-        if fact.key in seen:
-            if seen[fact.key] != fact_digest:
+        scoped = (fact_provider(fact, work.lookup), fact.key)
+        if scoped in seen:
+            if seen[scoped] != fact_digest:
                 raise IdempotencyConflict(f"fact {fact.key!r}: this key was already used with other content; "
                                           "use a new key for a new fact")
             return None
-        if already_recorded(work.lookup(id_of(FactRecord, fact.key)), fact, fact_digest):
+        if already_recorded(stored_record(work.lookup, fact), fact, fact_digest):
             return None
         ctx = self._context(fact, work)
         caused = work.accept(HANDLERS[fact.type](fact, ctx))
-        seen[fact.key] = fact_digest
-        return FactRecord.accept(fact.type, fact_digest, caused, ctx.stamp)
+        seen[scoped] = fact_digest
+        return FactRecord.accept(provider_of(fact, work.lookup), fact.type, fact_digest, caused, ctx.stamp)
 
     def _context(self, fact: Any, work: UnitOfWork | None = None) -> Context:
         return Context(self.app, self.catalog, Stamp(fact.at, self.clock(), fact.key), fact.type, self.vault, work)
@@ -139,7 +142,7 @@ class IngestService:
         fact = parse_fact(raw)
         fact_digest = content_digest(fact, raw, self.vault)
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            if already_recorded(stored_record(self.app, fact.key), fact, fact_digest):
+            if already_recorded(stored_record(self.lookup, fact), fact, fact_digest):
                 return DUPLICATE
             if self._record(fact, fact_digest):
                 log.info("fact_recorded", key=fact.key, type=fact.type, at=fact.at.isoformat())
@@ -149,13 +152,33 @@ class IngestService:
         raise AlreadyExists(f"fact {fact.key!r} conflicted {CONFLICT_ATTEMPTS} times with facts recorded at the "
                             "same time; send it again")
 
+    def holds_key(self, raw: dict) -> bool:
+        """True if this fact's key is taken within its provider (by it or another fact)."""
+        return stored_record(self.lookup, parse_fact(raw)) is not None
+
+    def lookup(self, aggregate_id: Any) -> Any:
+        """A stored aggregate, or None."""
+        try:
+            return self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
     def _record(self, fact: Any, fact_digest: str) -> bool:
         """Judges and saves the fact; False if a concurrent writer got there first."""
         ctx = self._context(fact)
         changed = HANDLERS[fact.type](fact, ctx)
         caused = [f"{e.originator_id}:{e.originator_version}" for a in changed for e in a.pending_events]
         try:
-            self.app.save(FactRecord.accept(fact.type, fact_digest, caused, ctx.stamp), *changed)
+            self.app.save(FactRecord.accept(provider_of(fact, self.lookup), fact.type, fact_digest, caused, ctx.stamp),
+                          *changed)
         except IntegrityError:
             return False
         return True
+
+
+def provider_of(fact: Any, lookup: Any) -> str:
+    """The provider of a fact its handler accepted (so its client is known)."""
+    provider = fact_provider(fact, lookup)
+    if provider is None:
+        raise NotFound(f"fact {fact.key!r}: names no registered client or issued invoice; send that first")
+    return provider

@@ -12,7 +12,8 @@ from domain.ids import aggregate_id
 
 
 class FactRecord(BillingAggregate):
-    """One per idempotency key: saved with the fact's events, so a key is taken only once."""
+    """One per provider and idempotency key: saved with the fact's events, so a key is taken only
+    once by a provider (records from before keys were scoped have no provider)."""
 
     class FactAccepted(BillingAggregate.Created):
         recorded_by: ClassVar[str] = "fact"
@@ -20,9 +21,12 @@ class FactRecord(BillingAggregate):
         type: str
         digest: str
         events: list
+        provider: str | None = None
 
-    def __init__(self, key: str, type: str, digest: str, events: list, at: datetime):  # noqa: A002
+    def __init__(self, key: str, type: str, digest: str, events: list, at: datetime,  # noqa: A002
+                 provider: str | None = None):
         self.key = key
+        self.provider = provider
         self.type = type
         self.digest = digest
         # "aggregate-id:version" of every event the fact caused, for explanations.
@@ -30,13 +34,18 @@ class FactRecord(BillingAggregate):
         self.at = at
 
     @staticmethod
-    def id_for(key: str) -> UUID:
+    def id_for(provider: str, key: str) -> UUID:
+        return aggregate_id("fact", f"{provider}/{key}")
+
+    @staticmethod
+    def unscoped_id(key: str) -> UUID:
+        """Where a key was recorded before keys were scoped per provider."""
         return aggregate_id("fact", key)
 
     @classmethod
-    def accept(cls, type: str, digest: str, events: list, stamp: Stamp) -> FactRecord:  # noqa: A002
-        return cls._create_at(cls.FactAccepted, stamp, id=cls.id_for(stamp.fact), key=stamp.fact, type=type,
-                              digest=digest, events=events)
+    def accept(cls, provider: str, type: str, digest: str, events: list, stamp: Stamp) -> FactRecord:  # noqa: A002
+        return cls._create_at(cls.FactAccepted, stamp, id=cls.id_for(provider, stamp.fact), key=stamp.fact,
+                              type=type, digest=digest, events=events, provider=provider)
 
 
 class Payment(BillingAggregate):
@@ -64,12 +73,13 @@ class Payment(BillingAggregate):
         self.at = at
 
     @staticmethod
-    def id_for(key: str) -> UUID:
-        return aggregate_id("payment", key)
+    def id_for(client_id: str, key: str) -> UUID:
+        """Per client (so per provider): the other provider may use the same key."""
+        return aggregate_id("payment", f"{client_id}/{key}")
 
     @classmethod
     def record_payment(
         cls, kind: str, client_id: str, amount: Decimal, method: str | None, invoice: str | None, stamp: Stamp,
     ) -> Payment:
-        return cls._create_at(cls.PaymentRecorded, stamp, id=cls.id_for(stamp.fact), key=stamp.fact, kind=kind,
+        return cls._create_at(cls.PaymentRecorded, stamp, id=cls.id_for(client_id, stamp.fact), key=stamp.fact, kind=kind,
                               client_id=client_id, amount=amount, method=method, invoice=invoice)

@@ -58,7 +58,7 @@ def test_a_batch_finds_the_keys_recorded_before(engine: Engine, one_by_one: list
     assert [r["key"] for r in report.refused] == ["start-S1"]
     assert "already used by another subscription.started fact" in report.refused[0]["error"]
     for f in first:
-        assert stored(engine, FactRecord.id_for(f["key"])) == 1
+        assert stored(engine, FactRecord.id_for("btbconnect", f["key"])) == 1
     assert one_by_one == []  # the batch itself saw them: its save did not fail
 
 
@@ -111,7 +111,7 @@ def test_a_key_recorded_by_another_writer_after_the_read_is_not_recorded_twice(
     another_writer_between_read_and_save(monkeypatch, db_url, facts[0])
     report = engine.ingest(*facts, batch=batch)
     assert (report.recorded, report.duplicates, report.refused) == (len(facts) - 1, 1, [])
-    assert stored(engine, FactRecord.id_for(facts[0]["key"])) == 1
+    assert stored(engine, FactRecord.id_for("btbconnect", facts[0]["key"])) == 1
     assert stored(engine, Client.id_for("C1")) == 2
     assert one_by_one[0] == "reg-C1"  # the chunk's save failed and it was redone fact by fact
 
@@ -126,7 +126,7 @@ def test_an_id_created_by_another_writer_after_the_read_is_not_created_twice(
     assert report.recorded == len(facts) - 1
     assert [r["key"] for r in report.refused] == ["reg-C1"]
     assert "already recorded" in report.refused[0]["error"]
-    assert stored(engine, FactRecord.id_for("reg-C1")) == 0
+    assert stored(engine, FactRecord.id_for("btbconnect", "reg-C1")) == 0
     assert stored(engine, Client.id_for("C1")) == 2
 
 

@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from application.facts import parse_fact
 from domain.errors import BillingError, IdempotencyConflict, InvalidFact
-from domain.records import FactRecord
 from infrastructure.http.access import MAX_BODY
 from infrastructure.http.auth import allowed
 from infrastructure.http.problems import PROBLEMS, STORE_ERRORS, Problem, billing_error_status, json_response
@@ -122,7 +121,7 @@ def ingest(services: Any, fact: dict) -> str:
     except (IdempotencyConflict, *STORE_ERRORS):
         raise
     except BillingError:
-        if FactRecord.id_for(fact["key"]) not in services.app.repository:
+        if not services.ingest.holds_key(fact):
             raise
         return services.ingest.ingest(fact)
 

@@ -13,6 +13,7 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 
 from application.app import BillingApp
+from application.fact_providers import family_provider
 from domain.appointments import Appointment
 from domain.clients import Client
 from domain.issuing import IssuedDocument
@@ -20,14 +21,12 @@ from domain.sessions import TutoringSession
 from domain.starter_packs import StarterPack
 from domain.subscriptions import Subscription
 
-FAMILIES = {"starter_pack": "btbconnect", "subscription": "btbconnect", "appointment": "btbconnect",
-            "session": "etincelle", "urssaf": "etincelle"}
 OWNED = {"pack_id": StarterPack, "subscription_id": Subscription, "appointment_id": Appointment,
          "session_id": TutoringSession}
 
 
 def providers_of(app: BillingApp, fact: dict[str, Any]) -> set[str]:
-    found = {FAMILIES.get(str(fact.get("type", "")).split(".")[0])}
+    found = {family_provider(str(fact.get("type", "")))}
     if fact.get("type") == "client.registered":
         found.add(fact.get("provider"))
     found.add(_client_provider(app, fact.get("client_id")))
