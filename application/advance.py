@@ -7,12 +7,15 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
+from uuid import UUID
 
 import structlog
 
 from application.ingest import IngestService
 from application.issuer import Issuer
 from application.log_chain import seal_log
+from application.log_owners import ledger_owners
 from application.urssaf_port import UrssafGateway, UrssafUnavailable
 from application.urssaf_sync import UrssafSync
 from domain.btb_billing import btb_drafts
@@ -110,8 +113,21 @@ class AdvanceService:
         self.ledger.forget_changes()
         self.billed_up_to = max(to, self.billed_up_to or to)
         self._talk_to_urssaf(to, report, self.ledger)
-        report.sealed = seal_log(self.app, self.log_key, end_of_day(to), self.clock()).anchor()
+        report.sealed = seal_log(self.app, self.log_key, end_of_day(to), self.clock(),
+                                 ledger_owners(self._folded(self.ledger))).anchor()
         return report
+
+    def _folded(self, ledger: Ledger) -> Callable[[UUID], Any]:
+        """An aggregate of the ledger by id; one the ledger has not read yet (sealed by another
+        run since it was read) after it follows the log once more."""
+        followed = []
+
+        def aggregate(aggregate_id: UUID) -> Any:
+            if aggregate_id not in ledger.aggregates and not followed:
+                followed.append(follow(self.app, ledger))
+            return ledger.aggregates.get(aggregate_id)
+
+        return aggregate
 
     def _talk_to_urssaf(self, to: date, report: AdvanceReport, ledger: Ledger) -> None:
         if self.gateway_for is None:

@@ -20,7 +20,8 @@ from eventsourcing.persistence import IntegrityError
 from application.app import BillingApp
 from application.findings import Finding
 from domain.base import Stamp
-from domain.log_seal import START, Head, LogSeal, link
+from application.log_owners import Earlier, Owners
+from domain.log_seal import START, Anchor, Head, LogSeal, Seal, link
 from projections.store_reads import select_rows
 
 PAGE = 2000
@@ -40,6 +41,26 @@ def extend(head: Head, row: Any, key: bytes | None) -> Head:
                                              bytes(row.state), key))
 
 
+@dataclass
+class Chains:
+    """The whole log's chain and each owner's chain (application/log_owners.py), extended row by row."""
+
+    key: bytes | None
+    owners: Owners
+    head: Head = START
+    chains: dict[str, Head] = field(default_factory=dict)
+
+    def extend(self, row: Any) -> None:
+        if row.id > self.head.position:  # a pass that starts the chains earlier than the log's head
+            self.head = extend(self.head, row, self.key)
+        owner = self.owners.of(row)
+        self.chains[owner] = extend(self.chains.get(owner, START), row, self.key)
+
+    def at(self, position: int) -> dict[str, Head]:
+        """Each chain's head as a seal at `position` records it."""
+        return {name: Head(position, h.count, h.head) for name, h in self.chains.items()}
+
+
 def stored_seal(app: BillingApp) -> LogSeal | None:
     try:
         return app.repository.get(LogSeal.id_for())
@@ -47,42 +68,45 @@ def stored_seal(app: BillingApp) -> LogSeal | None:
         return None
 
 
-def seal_log(app: BillingApp, key: bytes | None, at: datetime, recorded_at: datetime) -> Head:
-    """Extends the last seal over what was recorded since, and records the new head; a run that
-    seals at the same moment wins, this one leaves it (the next run seals what follows)."""
+def seal_log(app: BillingApp, key: bytes | None, at: datetime, recorded_at: datetime,
+             earlier: Earlier = lambda _: None) -> Head:
+    """Extends the last seal over what was recorded since, and records the new heads; a run that
+    seals at the same moment wins, this one leaves it (the next run seals what follows).
+    `earlier`: the owner of an aggregate created before the last seal (a folded ledger knows). A
+    last seal from before per-provider chains is followed by a pass over the whole log."""
     stamp = Stamp(at, recorded_at)
     seal = stored_seal(app) or LogSeal.open(stamp)
-    head = seal.last
-    for row in rows_after(app, head.position):
-        head = extend(head, row, key)
-    seal.seal(head, key is not None, stamp)
+    last = seal.last
+    chains = Chains(key, Owners(app.mapper, earlier), last.head, dict(last.chains))
+    for row in rows_after(app, last.head.position if last.chains or last.head == START else 0):
+        chains.extend(row)
+    seal.seal(chains.head, key is not None, chains.at(chains.head.position), stamp)
     try:
         app.save(seal)
     except IntegrityError:
         pass
-    return head
+    return chains.head
 
 
 @dataclass
 class LogCheck:
     """The one pass of `billing verify` over the log."""
 
-    key: bytes | None
-    seals: list[tuple[Head, bool]]
+    chains: Chains
+    seals: list[Seal]
     findings: list[Finding] = field(default_factory=list)
     versions: dict[Any, int] = field(default_factory=dict)
-    head: Head = START
 
     def run(self, rows: Iterator[Any]) -> Head:
         pending = list(self.seals)
         for row in rows:
-            while pending and pending[0][0].position < row.id:
-                self._compare(*pending.pop(0))
+            while pending and pending[0].head.position < row.id:
+                self._compare(pending.pop(0))
             self._check_version(row)
-            self.head = extend(self.head, row, self.key)
-        for seal, keyed in pending:
-            self._compare(seal, keyed)
-        return self.head
+            self.chains.extend(row)
+        for seal in pending:
+            self._compare(seal)
+        return self.chains.head
 
     def _check_version(self, row: Any) -> None:
         last = self.versions.get(row.originator_id, 0)
@@ -94,39 +118,54 @@ class LogCheck:
                                             f"comes after version {last} in the log"))
         self.versions[row.originator_id] = max(last, row.originator_version)
 
-    def _compare(self, seal: Head, keyed: bool) -> None:
-        finding = self._mismatch(seal, keyed)
+    def _compare(self, seal: Seal) -> None:
+        where = f"{seal.name} at {seal.head.position}"
+        if seal.keyed and self.chains.key is None:
+            self.findings.append(Finding("unverifiable", where, "the seal is keyed: set BILLING_LOG_KEY to check it"))
+            return
+        finding = mismatch(self.chains.head, seal.head, where) if seal.head.count >= 0 else None
         if finding is not None:
             self.findings.append(finding)
             # The next seal is judged on the events between the two only.
-            self.head = Head(self.head.position, seal.count, seal.head)
+            self.chains.head = Head(self.chains.head.position, seal.head.count, seal.head.head)
+        for name, sealed in sorted(seal.chains.items()):
+            self._compare_chain(name, sealed, f"{where} ({name})")
 
-    def _mismatch(self, seal: Head, keyed: bool) -> Finding | None:
-        where = f"seal at {seal.position}"
-        if keyed and self.key is None:
-            return Finding("unverifiable", where, "the seal is keyed: set BILLING_LOG_KEY to check it")
-        if self.head.count != seal.count:
-            kind = "missing" if self.head.count < seal.count else "added"
-            return Finding(kind, where, f"{seal.count} events were sealed up to there; the log now holds "
-                              f"{self.head.count}")
-        if self.head.head != seal.head:
-            return Finding("altered", where, "an event recorded before it was changed or moved: the chain no "
-                              "longer reaches the sealed head")
-        return None
+    def _compare_chain(self, name: str, sealed: Head, where: str) -> None:
+        finding = mismatch(self.chains.chains.get(name, START), sealed, where)
+        if finding is not None:
+            self.findings.append(finding)
+            self.chains.chains[name] = sealed
 
 
-def check_log(app: BillingApp, key: bytes | None, expect: Head | None = None) -> tuple[list[Finding], Head]:
-    """The findings of one pass over the log, and the head it ends on; `expect`: an anchor kept
-    outside, judged like a seal (a mismatch there is `unanchored`)."""
+def mismatch(head: Head, seal: Head, where: str) -> Finding | None:
+    if head.count != seal.count:
+        kind = "missing" if head.count < seal.count else "added"
+        return Finding(kind, where, f"{seal.count} events were sealed up to there; the log now holds {head.count}")
+    if head.head != seal.head:
+        return Finding("altered", where, "an event recorded before it was changed or moved: the chain no "
+                          "longer reaches the sealed head")
+    return None
+
+
+def check_log(app: BillingApp, key: bytes | None, anchors: list[Anchor] = ()) -> tuple[list[Finding], list[Anchor]]:
+    """The findings of one pass over the log, and the anchors it ends on (the whole log's first,
+    then each chain's); `anchors`: heads kept outside, judged like seals (a mismatch is `unanchored`)."""
     seal = stored_seal(app)
-    seals = list(seal.heads) if seal else []
-    if expect is not None:
-        seals = sorted([*seals, (expect, key is not None)], key=lambda s: s[0].position)
-    check = LogCheck(key, seals)
+    seals = [*(seal.heads if seal else []), *(anchor_seal(a, key) for a in anchors)]
+    check = LogCheck(Chains(key, Owners(app.mapper)), sorted(seals, key=lambda s: s.head.position))
     head = check.run(rows_after(app, 0))
-    return [unanchored(f) if expect and f.number == f"seal at {expect.position}" else f for f in check.findings], head
+    findings = [unanchored(f) if f.number.startswith("anchor") else f for f in check.findings]
+    return findings, [Anchor(None, head), *(Anchor(n, h) for n, h in sorted(check.chains.at(head.position).items()))]
+
+
+def anchor_seal(anchor: Anchor, key: bytes | None) -> Seal:
+    """An anchor as a seal: of the whole log, or of one chain only (the whole log's head then is
+    the one the pass reaches, so it is never a finding)."""
+    if anchor.chain is None:
+        return Seal(anchor.head, key is not None, {}, "anchor")
+    return Seal(Head(anchor.head.position, -1, ""), key is not None, {anchor.chain: anchor.head}, "anchor")
 
 
 def unanchored(finding: Finding) -> Finding:
-    return Finding("unanchored", finding.number.replace("seal", "anchor"), f"the anchor kept outside does not "
-                      f"match: {finding.detail}")
+    return Finding("unanchored", finding.number, f"the anchor kept outside does not match: {finding.detail}")

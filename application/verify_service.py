@@ -8,7 +8,7 @@ from application.log_chain import check_log
 from application.findings import Finding
 from application.verify import chain_findings, drift_findings, sequence_findings
 from domain.issuing import DocumentSequence
-from domain.log_seal import Head
+from domain.log_seal import Anchor
 from domain.terms_catalog import TermsCatalog
 from projections.ledger import read_ledger
 from projections.ledger_over_time import LedgerOverTime
@@ -17,12 +17,12 @@ BROKEN = {"missing", "reordered"}  # a log that no longer folds: its documents c
 
 
 def verify_store(app: BillingApp, catalog: TermsCatalog, key: bytes | None = None,
-                 expect: Head | None = None) -> tuple[list[Finding], Head]:
-    """The findings, and the head of the log's chain as it stands (to keep outside as an anchor)."""
-    log_findings, head = check_log(app, key, expect)
+                 expect: list[Anchor] = ()) -> tuple[list[Finding], list[Anchor]]:
+    """The findings, and the heads of the log's chains as they stand (to keep outside as anchors)."""
+    log_findings, anchors = check_log(app, key, expect)
     if any(f.kind in BROKEN and not f.number.startswith("seal") for f in log_findings):
-        return log_findings, head
-    return log_findings + document_findings(app, catalog), head
+        return log_findings, anchors
+    return log_findings + document_findings(app, catalog), anchors
 
 
 def document_findings(app: BillingApp, catalog: TermsCatalog) -> list[Finding]:

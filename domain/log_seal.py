@@ -3,7 +3,11 @@ order of the log, each link covering the previous one and the event's aggregate,
 stored state. `billing advance` records the chain's head as it stands (`LogSealed`): an event
 altered, removed, added or moved before a seal changes every later head, so `billing verify`,
 recomputing the chain, finds it. Keyed (HMAC-SHA256 under a key kept outside the database), a
-rewriter cannot compute seals that match; an operator can also keep heads outside (anchors)."""
+rewriter cannot compute seals that match; an operator can also keep heads outside (anchors).
+
+Beside the whole log's chain, each provider has a chain of its own over its events only (and the
+events naming no provider have a shared one): a provider's head can be given to its auditor, and
+checked without the other provider's events being disclosed (application/log_owners.py)."""
 
 from __future__ import annotations
 
@@ -32,6 +36,32 @@ class Head(NamedTuple):
 START = Head(0, 0, GENESIS)
 
 
+class Anchor(NamedTuple):
+    """A head kept outside the database: of the whole log (`chain` None) or of one chain."""
+    chain: str | None
+    head: Head
+
+    def text(self) -> str:
+        return self.head.anchor() if self.chain is None else f"{self.chain}:{self.head.anchor()}"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        """`position:count:hash`, or `chain:position:count:hash`; ValueError otherwise."""
+        *chain, position, count, head = text.split(":")
+        if len(chain) > 1 or not (position.isdigit() and count.isdigit()) or len(head) != 64:
+            raise ValueError(text)
+        return cls(chain[0] if chain else None, Head(int(position), int(count), head))
+
+
+class Seal(NamedTuple):
+    """One recorded seal (or an anchor kept outside): the whole log's head, whether keyed, and
+    each chain's head."""
+    head: Head
+    keyed: bool
+    chains: dict[str, Head]
+    name: str = "seal"
+
+
 def link(head: str, originator_id: str, version: int, topic: str, state: bytes, key: bytes | None) -> str:
     """The next head: SHA-256, or HMAC-SHA256 under `key`, of the head and the stored event."""
     message = b"|".join((head.encode(), originator_id.encode(), str(version).encode(), topic.encode(), state))
@@ -51,12 +81,14 @@ class LogSeal(BillingAggregate):
         count: int
         head: str
         keyed: bool
+        chains: dict | None = None  # chain: [count, head]; None in seals from before chains
 
         def apply(self, seal: LogSeal) -> None:
-            seal.heads.append((Head(self.position, self.count, self.head), self.keyed))
+            chains = {name: Head(self.position, count, head) for name, (count, head) in (self.chains or {}).items()}
+            seal.heads.append(Seal(Head(self.position, self.count, self.head), self.keyed, chains))
 
     def __init__(self, at: datetime):
-        self.heads: list[tuple[Head, bool]] = []
+        self.heads: list[Seal] = []
 
     @staticmethod
     def id_for() -> UUID:
@@ -67,9 +99,10 @@ class LogSeal(BillingAggregate):
         return cls._create_at(cls.SealOpened, stamp, id=cls.id_for())
 
     @property
-    def last(self) -> Head:
-        return self.heads[-1][0] if self.heads else START
+    def last(self) -> Seal:
+        return self.heads[-1] if self.heads else Seal(START, False, {})
 
-    def seal(self, head: Head, keyed: bool, stamp: Stamp) -> None:
-        if head.position > self.last.position:
-            self.record(self.LogSealed, stamp, position=head.position, count=head.count, head=head.head, keyed=keyed)
+    def seal(self, head: Head, keyed: bool, chains: dict[str, Head], stamp: Stamp) -> None:
+        if head.position > self.last.head.position:
+            self.record(self.LogSealed, stamp, position=head.position, count=head.count, head=head.head, keyed=keyed,
+                        chains={name: [h.count, h.head] for name, h in sorted(chains.items())})

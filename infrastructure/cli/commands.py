@@ -224,13 +224,15 @@ def progress_bar(name: str):
 
 def verify(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        findings, head = verify_store(s.app, s.catalog, log_key(), args.expect)
+        findings, anchors = verify_store(s.app, s.catalog, log_key(), args.expect)
+    whole, chains = anchors[0].text(), {a.chain: a.text() for a in anchors[1:]}
     if args.format == "json":
-        print_json({"findings": [f.as_dict() for f in findings], **({"anchor": head.anchor()} if args.anchor else {})})
+        print_json({"findings": [f.as_dict() for f in findings],
+                    **({"anchor": whole, "anchors": chains} if args.anchor else {})})
     else:
         print("\n".join(f"{f.kind}: {f.number}: {f.detail}" for f in findings) or "verified: no finding")
         if args.anchor:
-            print(f"anchor: {head.anchor()}")
+            print("\n".join([f"anchor: {whole}", *(f"anchor ({name}): {text}" for name, text in chains.items())]))
     return 1 if findings else 0
 
 

@@ -32,12 +32,13 @@ def iso_date(text: str) -> date:
 
 
 def anchor(text: str):
-    from domain.log_seal import Head
+    from domain.log_seal import Anchor
 
-    parts = text.split(":")
-    if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()) or len(parts[2]) != 64:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an anchor (position:count:hash, as --anchor prints)")
-    return Head(int(parts[0]), int(parts[1]), parts[2])
+    try:
+        return Anchor.parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an anchor ([provider:]position:count:hash, as --anchor "
+                                         "prints)") from None
 
 
 def year(text: str) -> int:
@@ -135,10 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=lazy("projections_rebuild"))
     p = common(sub.add_parser("verify", help="check the event log's chain, the documents' chain and numbering, "
                               "and recompute every issued document"))
-    p.add_argument("--anchor", action="store_true", help="print the log's head (position:count:hash) to keep "
-                   "outside the database")
-    p.add_argument("--expect", type=anchor, metavar="ANCHOR", help="an anchor printed before: the log must still "
-                   "reach it")
+    p.add_argument("--anchor", action="store_true", help="print the log's head (position:count:hash) and each "
+                   "provider's (provider:position:count:hash) to keep outside the database")
+    p.add_argument("--expect", type=anchor, metavar="ANCHOR", action="append", default=[],
+                   help="an anchor printed before (repeatable): the log, or that provider's chain, must still reach it")
     p.set_defaults(run=lazy("verify"))
     p = common(sub.add_parser("explain", help="where each line of a document comes from"))
     p.add_argument("number")
