@@ -20,12 +20,14 @@ from application.urssaf_port import UrssafGateway, UrssafUnavailable
 from application.urssaf_sync import UrssafSync
 from domain.btb_billing import btb_drafts
 from domain.ets_billing import ets_drafts
+from domain.penalty_billing import penalty_target
 from domain.calendar import end_of_day
 from domain.corrections import corrections
 from domain.documents import Draft
 from domain.issuing import IssuedDocument
 from domain.terms_catalog import TermsCatalog
 from projections.ledger import Ledger, follow
+from projections.penalties import is_penalty_original
 
 log = structlog.get_logger("billing.advance")
 
@@ -55,6 +57,7 @@ def all_drafts(ledger: Ledger, terms_for: Callable, to: date, after_for: AfterFo
     for a client with `after_for(client_id)`, only those due after that date."""
     drafts = [d for cid, book in ledger.btb_books().items() for d in btb_drafts(book, terms_for, to, after_for(cid))]
     drafts += [d for cid, book in ledger.ets_books().items() for d in ets_drafts(book, terms_for, to, after_for(cid))]
+    drafts += [t for doc in ledger.documents(is_penalty_original) if (t := penalty_target(doc, terms_for(doc.terms)))]
     return sorted(drafts, key=lambda d: (d.due_on, d.client_id, d.key))
 
 

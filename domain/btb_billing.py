@@ -120,4 +120,4 @@ def span_text(start: date, first: int, end: int) -> str:
 
 def _draft(key: str, client_id: str, due_on: date, terms: BtbTerms, lines: list[Line]) -> Draft:
     return Draft(key, "invoice", PROVIDER, client_id, due_on, terms.reference, tuple(lines),
-                 (terms.late_payment.mention,), terms.payment_due_days)
+                 (terms.late_payment.printed_mention,), terms.payment_due_days)

@@ -32,7 +32,7 @@ def extras_drafts(
             lines = [extras_line(sub, k, ids, terms) for k, ids in sorted(periods.items())]
             drafts.append(Draft(
                 f"btb:extras:{sub.subscription_id}:{month:%Y-%m}", "invoice", "btbconnect",
-                sub.client_id, month, terms.reference, tuple(lines), (terms.late_payment.mention,),
+                sub.client_id, month, terms.reference, tuple(lines), (terms.late_payment.printed_mention,),
                 terms.payment_due_days,
             ))
     return drafts

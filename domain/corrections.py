@@ -92,7 +92,9 @@ def corrections(
     documents: list[IssuedDocument], drafts: dict[str, Draft], cancelled: dict[str, str], on: date,
 ) -> list[Draft]:
     """Every correction the documents issued so far call for, against the drafts of now."""
-    originals = {d.key: d for d in documents if "corrects" not in d.details and not d.key.startswith("penalty:")}
+    # A penalty invoice is corrected only when a draft says what it should have been (penalty_target).
+    originals = {d.key: d for d in documents
+                 if "corrects" not in d.details and (not d.key.startswith("penalty:") or d.key in drafts)}
     fixes: dict[str, list[IssuedDocument]] = defaultdict(list)
     for doc in documents:
         if "corrects" in doc.details:

@@ -71,7 +71,7 @@ def draft_for(book: EtsBook, key: str, due: date, sessions: list[TutoringSession
     terms = terms_for(max(s.terms for s in sessions))
     lines = [line for s in sessions for line in session_lines(s, terms_for(s.terms))]
     details = avance_immediate(book, lines, due, terms)
-    notes = [terms.late_payment.mention]
+    notes = [terms.late_payment.printed_mention]
     if details:
         notes.append(avance_note(details["avance_immediate"]))
     return Draft(key, "invoice", PROVIDER, book.client.client_id, due, terms.reference, tuple(lines),

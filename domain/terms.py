@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PlanName = Literal["START", "GROW", "DEV", "SCALE"]
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
@@ -88,6 +88,30 @@ class LatePaymentTerms(Rule):
     day_count: int = Field(gt=0)
     mention: str = Field(min_length=1)
     penalty_mention: str = Field(min_length=1)
+    # What is printed for consumer clients: the clauses above as the law lets them apply.
+    consumer_mention: str | None = Field(default=None, min_length=1)
+    consumer_penalty_mention: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _consumer_mentions(self) -> LatePaymentTerms:
+        if self.consumer_clients and not (self.consumer_mention and self.consumer_penalty_mention):
+            raise ValueError("a version for consumer clients states consumer_mention and consumer_penalty_mention "
+                             "(what its invoices print, without the recovery fee)")
+        return self
+
+    # INTERPRETATION.md: the flat fee binds professionals only (C. com. L441-10, D441-5); put on a
+    # consumer it is deemed unwritten (C. proc. civ. d'exécution L111-8): never claimed from one.
+    @property
+    def claimable_fee(self) -> Decimal:
+        return Decimal("0.00") if self.consumer_clients else self.recovery_fee
+
+    @property
+    def printed_mention(self) -> str:
+        return self.consumer_mention if self.consumer_clients else self.mention
+
+    @property
+    def printed_penalty_mention(self) -> str:
+        return self.consumer_penalty_mention if self.consumer_clients else self.penalty_mention
 
 
 class ArticleRefs(_Strict):

@@ -22,12 +22,19 @@ def is_penalty_document(doc: IssuedDocument) -> bool:
     return doc.key.startswith(PENALTY_KEY)
 
 
+def is_penalty_original(doc: IssuedDocument) -> bool:
+    return is_penalty_document(doc) and "corrects" not in doc.details
+
+
 def invoiced_penalties(ledger: Ledger) -> dict[str, dict[str, Decimal]]:
-    """client → late invoice number → interest and fees invoiced so far."""
+    """client → late invoice number → interest and fees invoiced so far; what credit notes took
+    back from penalty invoices (a fee never to be claimed from a consumer) under "credited"."""
     result: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for doc in ledger.documents():
-        for item in doc.details.get("penalties", []) if is_penalty_document(doc) else []:
+    for doc in ledger.documents(is_penalty_document):
+        for item in doc.details.get("penalties", []):
             result[doc.client_id][item["invoice"]] += item["interest"] + item["fee"]
+        if doc.kind == "credit_note":
+            result[doc.client_id]["credited"] += sum((line.total_ttc for line in doc.lines), ZERO)
     return result
 
 

@@ -93,7 +93,7 @@ def fill(row: Receivable, dues: list[Due], account: Account, as_of: date, catalo
             row.interest += late.interest
             if due.number not in late_numbers:
                 late_numbers.add(due.number)
-                row.fees += terms.recovery_fee
+                row.fees += terms.claimable_fee
         if balance > 0:
             add_open(row, due, balance, as_of)
 
