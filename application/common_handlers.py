@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from application import client_facts as c
 from application import facts as f
 from application.context import Context
 from domain.clients import Client
@@ -16,20 +17,28 @@ from domain.starter_packs import StarterPack
 REGISTER_HINT = "ingest its client.registered first"
 
 
-def client_registered(fact: f.ClientRegistered, ctx: Context) -> list[Any]:
+def client_registered(fact: c.ClientRegistered, ctx: Context) -> list[Any]:
     ctx.require_new(Client, fact.client_id, "client")
     details = btb_details(fact) if fact.provider == "btbconnect" else etincelle_details(fact, ctx)
+    contact = {"address": fact.address.as_dict() if fact.address else None, "email": fact.email}
+    details |= {name: value for name, value in contact.items() if value is not None}
     return [Client.register(fact.client_id, fact.provider, fact.name, details, ctx.stamp)]
 
 
-def btb_details(fact: f.ClientRegistered) -> dict:
+def client_details_changed(fact: c.ClientDetailsChanged, ctx: Context) -> list[Any]:
+    client = ctx.named(Client, fact.client_id, "client", REGISTER_HINT)
+    client.change_details(fact.changes(), ctx.stamp)
+    return [client]
+
+
+def btb_details(fact: c.ClientRegistered) -> dict:
     for name in ("adult", "invoicing", "birth_date"):
         if getattr(fact, name) is not None:
             raise InvalidFact(f"fact {fact.key!r}: field {name!r} is for etincelle clients only")
     return {"siren": fact.siren}
 
 
-def etincelle_details(fact: f.ClientRegistered, ctx: Context) -> dict:
+def etincelle_details(fact: c.ClientRegistered, ctx: Context) -> dict:
     if fact.siren is not None:
         raise InvalidFact(f"fact {fact.key!r}: field 'siren' is for btbconnect clients only")
     for name in ("adult", "invoicing"):
@@ -91,6 +100,7 @@ def invoice_cancelled(fact: f.InvoiceCancelled, ctx: Context) -> list[Any]:
 HANDLERS = {
     "invoice.cancelled": invoice_cancelled,
     "client.registered": client_registered,
+    "client.details_changed": client_details_changed,
     "payment.received": payment_received,
     "payment.failed": payment_failed,
 }

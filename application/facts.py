@@ -57,17 +57,6 @@ class Fact(BaseModel):
 
 # --- both providers -----------------------------------------------------------------------
 
-class ClientRegistered(Fact):
-    type: Literal["client.registered"]
-    client_id: Id
-    provider: Literal["btbconnect", "etincelle"]
-    name: Text
-    siren: Annotated[str, Field(pattern=r"^\d{9}$")] | None = None
-    adult: bool | None = None
-    invoicing: Literal["per_session", "monthly"] | None = None
-    birth_date: date | None = None
-
-
 class PaymentReceived(Fact):
     type: Literal["payment.received"]
     client_id: Id

@@ -13,9 +13,10 @@ from domain.base import BillingAggregate, Stamp
 from domain.calendar import paris_date
 from domain.errors import AppointmentStateError, MakeUpNotOwed, PaymentError, StarterPackAlreadyOrdered, WrongProvider
 from domain.ids import aggregate_id
-from domain.timeline import Mark, after, judge, moment, place, rejudge
+from domain.timeline import Mark, after, judge, moment, place, rejudge, up_to
 
 
+IDENTITY = ("address", "email", "siren")
 GIVEN = "session.held"
 DEBIT, BOUNCE = "payment.received", "payment.failed"
 
@@ -87,6 +88,14 @@ class Client(BillingAggregate):
         def apply(self, client: Client) -> None:
             place(client.debits, self.mark((self.invoice, self.amount)))
 
+    class DetailsChanged(BillingAggregate.Event):
+        """Name, address, email or SIREN as they stand from `at` on (documents issued from then carry them)."""
+        recorded_by: ClassVar[str] = "client.details_changed"
+        changes: dict
+
+        def apply(self, client: Client) -> None:
+            place(client.detail_changes, self.mark(self.changes))
+
     def __init__(self, client_id: str, provider: str, name: str, details: dict, at: datetime):
         self.client_id = client_id
         self.provider = provider
@@ -100,6 +109,7 @@ class Client(BillingAggregate):
         self.makeup: list[Mark] = []  # minutes owed (+) and given (-), by business time
         self.debits: list[Mark] = []  # direct debits received and bounced, by business time
         self.chosen: list[Mark] = []  # appointments that named no contract, and the one they drew on
+        self.detail_changes: list[Mark] = []  # name, address, email, SIREN changed, by business time
 
     @staticmethod
     def id_for(client_id: str) -> UUID:
@@ -109,6 +119,21 @@ class Client(BillingAggregate):
     def register(cls, client_id: str, provider: str, name: str, details: dict, stamp: Stamp) -> Client:
         return cls._create_at(cls.ClientRegistered, stamp, id=cls.id_for(client_id), client_id=client_id,
                               provider=provider, name=name, details=details)
+
+    # --- who the documents name (INTERPRETATION.md, "Who issues and who receives") ----------
+
+    def change_details(self, changes: dict, stamp: Stamp) -> None:
+        if "siren" in changes:
+            self.check_provider("btbconnect", "a SIREN (a business client's)")
+        self.record(self.DetailsChanged, stamp, changes=changes)
+
+    def identity_at(self, at: datetime) -> dict:
+        """Name, address, email, SIREN as of `at` (business time): the registration, then every
+        change dated up to it, in business-time order."""
+        identity = {"name": self.name, **{k: self.details[k] for k in IDENTITY if self.details.get(k) is not None}}
+        for change in up_to(self.detail_changes, at):
+            identity.update(change.data)
+        return identity
 
     def check_provider(self, provider: str, what: str) -> None:
         if self.provider != provider:

@@ -49,12 +49,12 @@ class Contract:
 
 
 AGENTS = [
-    Agent("demo-alpes", "Agence des Alpes Assurances", "901000001", date(2026, 5, 2)),
-    Agent("demo-durance", "Cabinet Durance Conseil", "901000002", date(2026, 5, 9)),
-    Agent("demo-ecrins", "Ecrins Assurances", "901000003", date(2026, 5, 16)),
-    Agent("demo-vercors", "Vercors Courtage", "901000004", date(2026, 5, 4)),
-    Agent("demo-queyras", "Mutuelle du Queyras", "901000005", date(2026, 5, 29)),
-    Agent("demo-ubaye", "Agence Ubaye Prévoyance", "901000006", date(2026, 5, 30)),
+    Agent("demo-alpes", "Agence des Alpes Assurances", "901000018", date(2026, 5, 2)),
+    Agent("demo-durance", "Cabinet Durance Conseil", "901000026", date(2026, 5, 9)),
+    Agent("demo-ecrins", "Ecrins Assurances", "901000034", date(2026, 5, 16)),
+    Agent("demo-vercors", "Vercors Courtage", "901000042", date(2026, 5, 4)),
+    Agent("demo-queyras", "Mutuelle du Queyras", "901000059", date(2026, 5, 29)),
+    Agent("demo-ubaye", "Agence Ubaye Prévoyance", "901000067", date(2026, 5, 30)),
 ]
 
 CONTRACTS = [

@@ -13,6 +13,8 @@ import random
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from stdnum import luhn
+
 PARIS = ZoneInfo("Europe/Paris")
 FIRST_DAY = date(2026, 4, 10)
 LAST_DAY = date(2027, 3, 31)
@@ -20,6 +22,11 @@ FEES = {"START": "390.00", "GROW": "590.00", "DEV": "790.00", "SCALE": "990.00"}
 PLANS = list(FEES)
 REASONS = ["prospect non qualifié", "hors cible", "rendez-vous non tenu par le prospect", "doublon"]
 
+
+
+def siren_of(base: int) -> str:
+    """A valid SIREN: 8 digits and their Luhn check digit."""
+    return f"{base:08d}{luhn.calc_check_digit(f'{base:08d}')}"
 
 def stamp(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=PARIS)
@@ -51,7 +58,7 @@ def client_facts(rng: random.Random, number: int) -> list[tuple[datetime, dict]]
         (stamp(start_day, 8), {
             "key": f"{client_id}-reg", "type": "client.registered", "at": text(stamp(start_day, 8)),
             "client_id": client_id, "provider": "btbconnect", "name": f"Cabinet {number}",
-            **({"siren": f"{100000000 + number:09d}"} if rng.random() < 0.5 else {}),
+            **({"siren": siren_of(10_000_000 + number)} if rng.random() < 0.5 else {}),
         }),
         (started, {
             "key": f"{sub_id}-start", "type": "subscription.started", "at": text(started),

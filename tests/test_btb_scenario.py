@@ -18,7 +18,7 @@ def fact(key: str, type_: str, at: str, **fields: object) -> dict:
 def history() -> list[dict]:
     return [
         fact("c-a", "client.registered", "2026-05-02T09:00:00+02:00", client_id="C-ALPHA",
-             provider="btbconnect", name="Cabinet Alpha", siren="123456789"),
+             provider="btbconnect", name="Cabinet Alpha", siren="123456782"),
         fact("c-b", "client.registered", "2026-05-02T09:00:00+02:00", client_id="C-BETA",
              provider="btbconnect", name="Agence Beta"),
         fact("c-c", "client.registered", "2026-05-02T09:00:00+02:00", client_id="C-GAMMA",

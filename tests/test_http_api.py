@@ -246,7 +246,7 @@ def test_replay_health_metrics_and_logs(api: Api) -> None:
     access = [line for line in lines if line["event"] == "http_request"]
     assert access and all(line["request_id"] and line["status"] for line in access)
     log_text = api.log.read_text()
-    for secret_or_personal in (service, auditor, "Cabinet Alpha", "123456789", "FR76"):
+    for secret_or_personal in (service, auditor, "Cabinet Alpha", "123456782", "FR76"):
         assert secret_or_personal not in log_text
 
 
