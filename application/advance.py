@@ -108,7 +108,7 @@ class AdvanceService:
         """A service kept between runs (the bench, a long-lived process) keeps its ledger, reads
         only what was recorded since its last run and redrafts only the clients it changed."""
         report = AdvanceReport(to)
-        issuer = Issuer(self.app, self.clock, self.ledger)
+        issuer = Issuer(self.app, self.clock, self.ingest.identities, self.ledger)
         documents = issuer.issue(lambda ledger: due_drafts(ledger, self.catalog, to, self.billed_up_to),
                                  end_of_day(to))
         report.issued = [doc.number for doc in documents]

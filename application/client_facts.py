@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from stdnum.fr import siren
 
 from application.facts import Fact, Id, Text, printable, register_fact_types
+from domain.identities import PostalAddress
 
 
 def valid_siren(number: str) -> str:
@@ -21,25 +22,6 @@ def valid_siren(number: str) -> str:
 Siren = Annotated[str, Field(pattern=r"^[0-9]{9}$"), AfterValidator(valid_siren)]
 # What a mailbox needs to receive an invoice; whether it exists is for the sender to find out.
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), AfterValidator(printable)]
-Line = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(printable)]
-
-
-class PostalAddress(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-    line1: Line
-    line2: Line | None = None
-    postal_code: Annotated[str, Field(pattern=r"^[0-9A-Z][0-9A-Z -]{1,9}$")]
-    city: Line
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2")] = "FR"
-
-    @model_validator(mode="after")
-    def _french_postal_code(self) -> PostalAddress:
-        if self.country == "FR" and not (len(self.postal_code) == 5 and self.postal_code.isdigit()):
-            raise ValueError("a French postal code has 5 digits")
-        return self
-
-    def as_dict(self) -> dict:
-        return self.model_dump(exclude_none=True)
 
 
 class ClientRegistered(Fact):

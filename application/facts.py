@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -17,19 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.calendar import out_of_range
 from domain.errors import InvalidFact
-
-# Control characters (C0, DEL, C1), line and paragraph separators, lone surrogates: not text that
-# prints, and PostgreSQL cannot store NUL.
-NOT_PRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-
-
-def printable(text: str) -> str:
-    found = NOT_PRINTABLE.search(text)
-    if found:
-        raise ValueError(f"holds the character U+{ord(found.group()):04X} at position {found.start() + 1}, "
-                         "which is not printable text")
-    return text
-
+from domain.text import NOT_PRINTABLE, printable  # noqa: F401 - NOT_PRINTABLE is read from here
 
 def business_time(moment: datetime) -> datetime:
     problem = out_of_range(moment.date())

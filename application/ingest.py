@@ -24,6 +24,7 @@ from application.facts import parse_fact
 from application.idempotency import already_recorded, content_digest, stored_record
 from application.unit_of_work import DirtyBatch, UnitOfWork
 from domain.base import Stamp
+from domain.identities import ProviderIdentities
 from domain.errors import AlreadyExists, BillingError, IdempotencyConflict, NotFound
 from domain.records import FactRecord
 from domain.terms_catalog import TermsCatalog
@@ -46,12 +47,15 @@ __all__ = ["HANDLERS", "IngestReport", "IngestService"]
 class IngestService:
     def __init__(
         self, app: BillingApp, catalog: TermsCatalog, clock: Callable[[], datetime],
-        vault: Sealer | None = None,
+        vault: Sealer | None = None, identities: ProviderIdentities | None = None,
     ):
+        """`identities`: the providers' legal identities, for the documents issued from the facts
+        (AdvanceService reads them here beside the terms)."""
         self.app = app
         self.catalog = catalog
         self.clock = clock
         self.vault = vault
+        self.identities = identities or ProviderIdentities([])
 
     def ingest_lines(self, lines: Iterable[str], batch: int = 1) -> IngestReport:
         """Records the facts of JSON lines; with batch > 1, that many per transaction."""

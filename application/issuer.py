@@ -9,7 +9,7 @@ is skipped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
@@ -17,7 +17,10 @@ from eventsourcing.persistence import IntegrityError
 
 from application.app import BillingApp
 from application.unit_of_work import save_together
+from domain.calendar import end_of_day
+from domain.clients import Client
 from domain.documents import Draft
+from domain.identities import ProviderIdentities, buyer
 from domain.issuing import DocumentSequence, IssuedDocument
 from projections.ledger import Ledger, follow, read_ledger
 
@@ -31,11 +34,14 @@ DraftsFor = Callable[[Ledger], list[Draft]]
 
 
 class Issuer:
-    def __init__(self, app: BillingApp, clock: Callable[[], datetime], ledger: Ledger | None = None):
-        """`ledger`: a history already folded (without fact records) by an earlier run of the same
-        process; only what was recorded since is read."""
+    def __init__(self, app: BillingApp, clock: Callable[[], datetime], identities: ProviderIdentities,
+                 ledger: Ledger | None = None):
+        """`identities`: the providers' (the seller each document names); `ledger`: a history
+        already folded (without fact records) by an earlier run of the same process; only what
+        was recorded since is read."""
         self.app = app
         self.clock = clock
+        self.identities = identities
         self.ledger = ledger
 
     def issue(self, drafts_for: DraftsFor, at: datetime) -> list[IssuedDocument]:
@@ -60,7 +66,7 @@ class Issuer:
         for provider, sequence in sequences.items():
             mine = [d for d in drafts if d.provider == provider]
             for start in range(0, len(mine), BATCH):
-                documents = sequence.issue_batch(mine[start:start + BATCH], at, self.clock())
+                documents = sequence.issue_batch(mine[start:start + BATCH], at, self.clock(), self._parties)
                 save_together(self.app, [sequence, *documents])
                 self.ledger.include(documents)
                 issued.extend(documents)
@@ -68,6 +74,11 @@ class Issuer:
                     log.info("document_issued", number=doc.number, key=doc.key, kind=doc.kind,
                              client_id=doc.client_id, issued_on=doc.issued_on.isoformat(),
                              total_ttc=str(doc.draft.total_ttc))
+
+    def _parties(self, draft: Draft, issued_on: date) -> tuple[dict, dict]:
+        """Both identities as of the issue date (INTERPRETATION.md, "Who issues and who receives")."""
+        client = self.ledger.aggregates[Client.id_for(draft.client_id)]
+        return self.identities.seller(draft.provider, issued_on), buyer(client, end_of_day(issued_on))
 
     def _sequence(self, provider: str) -> DocumentSequence:
         try:

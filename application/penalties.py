@@ -11,6 +11,7 @@ from application.issuer import Issuer
 from domain.calendar import end_of_day
 from domain.documents import Draft
 from domain.errors import NotFound
+from domain.identities import ProviderIdentities
 from domain.issuing import IssuedDocument
 from domain.penalties import RateTable
 from domain.penalty_billing import penalty_draft
@@ -20,14 +21,16 @@ from projections.penalties import fees_invoiced, interest_invoiced, late_documen
 
 
 class PenaltyService:
-    def __init__(self, app: BillingApp, catalog: TermsCatalog, ecb: RateTable, clock: Callable[[], datetime]):
+    def __init__(self, app: BillingApp, catalog: TermsCatalog, ecb: RateTable, clock: Callable[[], datetime],
+                 identities: ProviderIdentities):
         self.app = app
+        self.identities = identities
         self.catalog = catalog
         self.ecb = ecb
         self.clock = clock
 
     def invoice(self, client_id: str, as_of: date) -> IssuedDocument | None:
-        documents = Issuer(self.app, self.clock).issue(lambda ledger: self._drafts(ledger, client_id, as_of),
+        documents = Issuer(self.app, self.clock, self.identities).issue(lambda ledger: self._drafts(ledger, client_id, as_of),
                                                        end_of_day(as_of))
         return documents[0] if documents else None
 

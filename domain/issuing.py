@@ -10,6 +10,7 @@ import hashlib
 import json
 import sys
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
@@ -20,6 +21,9 @@ from domain.documents import Draft, Line
 from domain.errors import DocumentStateError
 from domain.ids import aggregate_id
 from domain.timeline import Mark
+
+
+Parties = Callable[[Draft, date], tuple[dict, dict]]
 
 
 class IssuedDocument(BillingAggregate):
@@ -37,6 +41,9 @@ class IssuedDocument(BillingAggregate):
         details: dict
         previous_hash: str
         hash: str
+        # Both parties as of the issue date (absent from documents issued before they were kept).
+        seller: dict | None = None
+        buyer: dict | None = None
 
         def apply(self, document: IssuedDocument) -> None:
             # A document exists from the start of its issue date, whenever the run issued it.
@@ -45,7 +52,7 @@ class IssuedDocument(BillingAggregate):
     def __init__(
         self, key: str, number: str, kind: str, provider: str, client_id: str, issued_on: date,
         due_on: date, terms: str, lines: list, notes: list, details: dict, previous_hash: str,
-        hash: str, at: datetime,  # noqa: A002
+        hash: str, at: datetime, seller: dict | None = None, buyer: dict | None = None,  # noqa: A002
     ):
         self.key = key
         self.number = number
@@ -61,6 +68,8 @@ class IssuedDocument(BillingAggregate):
         self.previous_hash = previous_hash
         self.hash = hash
         self.run_at = at
+        self.seller = seller
+        self.buyer = buyer
 
     @property
     def content(self) -> dict:
@@ -68,7 +77,8 @@ class IssuedDocument(BillingAggregate):
         return {"key": self.key, "number": self.number, "kind": self.kind, "provider": self.provider,
                 "client_id": self.client_id, "issued_on": self.issued_on, "due_on": self.due_on,
                 "terms": self.terms, "lines": [line.as_record() for line in self.lines],
-                "notes": self.notes, "details": self.details}
+                "notes": self.notes, "details": self.details,
+                **({"seller": self.seller, "buyer": self.buyer} if self.seller is not None else {})}
 
     def content_hash(self) -> str:
         """The hash its stored content gives now; differs from `hash` if the row was altered."""
@@ -120,10 +130,11 @@ class DocumentSequence(BillingAggregate):
                               provider=provider, prefix=prefix)
 
     def issue_batch(
-        self, drafts: list[Draft], at: datetime, recorded_at: datetime,
+        self, drafts: list[Draft], at: datetime, recorded_at: datetime, parties: Parties,
     ) -> list[IssuedDocument]:
         """Numbers the drafts in order and issues them, never dated before the last issued
-        document, so that numbers stay chronological; one event per year touched."""
+        document, so that numbers stay chronological; one event per year touched. `parties`:
+        the seller and the buyer a draft's document names on its issue date."""
         last_numbers = dict(self.last_numbers)
         last_on, last_hash = self.last_issued_on, self.last_hash
         documents = []
@@ -132,7 +143,7 @@ class DocumentSequence(BillingAggregate):
             last_numbers[issued_on.year] = last_numbers.get(issued_on.year, 0) + 1
             last_on = issued_on
             number = f"{self.prefix}-{issued_on.year}-{last_numbers[issued_on.year]:05d}"
-            documents.append(_issued(draft, number, issued_on, last_hash, at, recorded_at))
+            documents.append(_issued(draft, number, issued_on, last_hash, at, recorded_at, parties(draft, issued_on)))
             last_hash = documents[-1].hash
         for year in sorted({d.issued_on.year for d in documents}):
             issued_on = max(d.issued_on for d in documents if d.issued_on.year == year)
@@ -143,12 +154,13 @@ class DocumentSequence(BillingAggregate):
 
 def _issued(
     draft: Draft, number: str, issued_on: date, previous_hash: str, at: datetime, recorded_at: datetime,
+    parties: tuple[dict, dict],
 ) -> IssuedDocument:
     content = {"key": draft.key, "number": number, "kind": draft.kind, "provider": draft.provider,
                "client_id": draft.client_id, "issued_on": issued_on,
                "due_on": issued_on + timedelta(days=draft.payment_days), "terms": draft.terms,
                "lines": [line.as_record() for line in draft.lines], "notes": list(draft.notes),
-               "details": draft.details}
+               "details": draft.details, "seller": parties[0], "buyer": parties[1]}
     return IssuedDocument._create_at(
         IssuedDocument.DocumentIssued, Stamp(at, recorded_at), id=IssuedDocument.id_for(number),
         previous_hash=previous_hash, hash=document_hash(content, previous_hash), **content,

@@ -26,6 +26,7 @@ from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.wiring import Services
 from projections.accounts import timeline_of
 from projections.attestations import attestations
+from domain.identities import ProviderIdentities
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import Ledger, read_ledger
 
@@ -65,7 +66,7 @@ def run_demo(services: Services, output_format: str) -> int:
     advancer = services.advance
     advanced = [advancer.advance(day) for day in month_ends()]
     ledger = read_ledger(services.app)
-    rows = demo_invoices(ledger, services.catalog)
+    rows = demo_invoices(ledger, services.catalog, services.identities)
     requests = urssaf_requests(ledger, services.catalog)
     attested = demo_attestations(ledger, services.catalog)
     if output_format == "json":
@@ -76,11 +77,11 @@ def run_demo(services: Services, output_format: str) -> int:
     return 0
 
 
-def demo_invoices(ledger: Ledger, catalog: TermsCatalog) -> list[dict[str, Any]]:
+def demo_invoices(ledger: Ledger, catalog: TermsCatalog, identities: ProviderIdentities) -> list[dict[str, Any]]:
     """The demo clients' documents (the store may hold other clients too): BTBCONNECT's, then
     L'Étincelle's, each in issue order."""
     clients = demo_clients()
-    rows = invoice_rows(ledger, catalog, InvoiceFilter(), end_of_day(LAST_DAY))
+    rows = invoice_rows(ledger, catalog, InvoiceFilter(), end_of_day(LAST_DAY), identities)
     return [row for row in rows if row["client_id"] in clients]
 
 

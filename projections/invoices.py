@@ -7,6 +7,9 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.allocation import Account
+from domain.calendar import end_of_day
+from domain.clients import Client
+from domain.identities import ProviderIdentities, buyer
 from domain.documents import Line
 from domain.issuing import IssuedDocument
 from domain.money import fmt
@@ -32,13 +35,13 @@ class InvoiceFilter:
 
 
 def invoice_rows(
-    ledger: Ledger, catalog: TermsCatalog, keep: InvoiceFilter, as_of: datetime,
+    ledger: Ledger, catalog: TermsCatalog, keep: InvoiceFilter, as_of: datetime, identities: ProviderIdentities,
 ) -> list[dict[str, Any]]:
     books = client_accounts(ledger, catalog, as_of)
     rows = []
     for doc in ledger.documents():
         if keep.keeps(doc):
-            row = document_json(doc, books.get(doc.client_id, Account()))
+            row = document_json(doc, books.get(doc.client_id, Account())) | parties_json(doc, ledger, identities)
             timeline = timeline_of(ledger, catalog, doc)
             if timeline is not None:
                 row["avance_immediate"]["status"] = timeline.status(as_of)
@@ -71,6 +74,16 @@ def document_json(doc: IssuedDocument, account: Account) -> dict[str, Any]:
                           "issued_on": doc.details["refers_to"]["issued_on"].isoformat()}}
            if doc.details.get("refers_to") else {}),
     }
+
+
+def parties_json(doc: IssuedDocument, ledger: Ledger, identities: ProviderIdentities) -> dict[str, Any]:
+    """The identities the document keeps; for one issued before documents kept them, those in
+    force on its issue date, read now and said so (the document itself is never rewritten)."""
+    if doc.seller is not None:
+        return {"seller": doc.seller, "buyer": doc.buyer, "parties": "issued"}
+    client = ledger.aggregates[Client.id_for(doc.client_id)]
+    return {"seller": identities.seller(doc.provider, doc.issued_on), "buyer": buyer(client, end_of_day(doc.issued_on)),
+            "parties": "read from the data in force on the issue date: issued before documents kept them"}
 
 
 def avance_json(info: dict) -> dict[str, str]:

@@ -18,6 +18,7 @@ from infrastructure.vault import Vault
 from projections.attestations import attestations
 from tests.conftest import _fresh_postgres_database
 from infrastructure.terms_files import load_catalog
+from infrastructure.provider_files import load_identities
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
 
@@ -33,7 +34,8 @@ class Engine:
         self.app = open_app(url)
         self.vault = Vault(url)
         self.catalog = load_catalog()
-        self.ingest_service = IngestService(self.app, self.catalog, lambda: RECORDED_AT, self.vault)
+        self.identities = load_identities()
+        self.ingest_service = IngestService(self.app, self.catalog, lambda: RECORDED_AT, self.vault, self.identities)
 
     def ingest(self, *facts: dict, batch: int = 1) -> IngestReport:
         return self.ingest_service.ingest_lines([json.dumps(f) for f in facts], batch=batch)
@@ -47,7 +49,7 @@ class Engine:
         return AdvanceService(self.ingest_service, lambda: RECORDED_AT, UrssafSimulator).advance(to).issued
 
     def invoices(self, **filters: Any) -> list[dict]:
-        return invoice_rows(read_ledger(self.app), self.catalog, InvoiceFilter(**filters), FAR_FUTURE)
+        return invoice_rows(read_ledger(self.app), self.catalog, InvoiceFilter(**filters), FAR_FUTURE, self.identities)
 
     def attestations(self, year: int) -> dict[str, dict]:
         return {a.client_id: a.as_dict() for a in attestations(read_ledger(self.app), self.catalog, year)}

@@ -53,7 +53,8 @@ def issue_with_the_fee(engine: Engine) -> str:
         late = late_documents(ledger, engine.catalog, load_ecb_rates(), "E1", AS_OF)
         return [penalty_draft("E1", late, {}, set(), as_written, AS_OF)]
 
-    (doc,) = Issuer(engine.app, lambda: datetime(2026, 3, 12, 12, tzinfo=timezone.utc)).issue(drafts, end_of_day(AS_OF))
+    clock = lambda: datetime(2026, 3, 12, 12, tzinfo=timezone.utc)  # noqa: E731
+    (doc,) = Issuer(engine.app, clock, engine.identities).issue(drafts, end_of_day(AS_OF))
     assert [line.code for line in doc.lines] == ["late_penalty", "recovery_fee"]
     return doc.number
 

@@ -21,6 +21,7 @@ from infrastructure.cli.wiring import log_key, services
 from infrastructure.clock import system_clock
 from infrastructure.demo import run_demo
 from infrastructure.ecb_rates import load_ecb_rates
+from infrastructure.provider_files import identity_files, read_versions
 from infrastructure.terms_files import load_catalog, load_version
 from projections.attestations import attestations as attestation_rows
 from projections.invoices import InvoiceFilter, invoice_rows
@@ -74,7 +75,8 @@ def advance(args: argparse.Namespace) -> int:
 def invoices(args: argparse.Namespace) -> int:
     keep = InvoiceFilter(args.provider, args.client, args.from_date, args.to_date)
     with services(args.db) as s:
-        rows = invoice_rows(read_ledger(s.app, args.known_at, facts=False), s.catalog, keep, end_of_day(args.as_of or today()))
+        rows = invoice_rows(read_ledger(s.app, args.known_at, facts=False), s.catalog, keep, end_of_day(args.as_of or today()),
+                            s.identities)
     print_json(rows) if args.format == "json" else print(invoices_table(rows))
     return 0
 
@@ -96,9 +98,9 @@ def receivables(args: argparse.Namespace) -> int:
 
 def penalties_invoice(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        doc = PenaltyService(s.app, s.catalog, load_ecb_rates(), system_clock).invoice(args.client, args.as_of)
+        doc = PenaltyService(s.app, s.catalog, load_ecb_rates(), system_clock, s.identities).invoice(args.client, args.as_of)
         rows = invoice_rows(read_ledger(s.app, facts=False), s.catalog, InvoiceFilter(client_id=args.client),
-                            end_of_day(args.as_of)) if doc else []
+                            end_of_day(args.as_of), s.identities) if doc else []
     issued = [r for r in rows if doc and r["number"] == doc.number]
     if args.format == "json":
         print_json(issued[0] if issued else None)
@@ -321,3 +323,17 @@ def scheduler(args: argparse.Namespace) -> int:
     schedule_from_options(args.every, args.at)  # wrong options are refused before the store is touched
     keys_guarded(args.db, "the scheduler", args.insecure_dev)
     return run_scheduler(args.db, every=args.every, at=args.at)
+
+
+def providers_check(args: argparse.Namespace) -> int:
+    """Each version of each provider's identity, and what it lacks (README, "Providers' identities")."""
+    files = [Path(args.file)] if args.file else identity_files()
+    rows = [{"provider": v.provider, "since": v.since.isoformat(), "missing": v.gaps(), "file": str(path)}
+            for path in files for v in read_versions(path)]
+    if args.format == "json":
+        print_json({"providers": rows})
+    else:
+        print("\n".join(f"{r['provider']} (since {r['since']}): "
+                        + (f"missing {', '.join(r['missing'])}: fill them in {r['file']}" if r["missing"] else "complete")
+                        for r in rows))
+    return 0

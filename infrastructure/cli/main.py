@@ -157,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = common(terms.add_parser("check", help="validate a version and warn about what deserves it"))
     p.add_argument("reference", metavar="REF|PATH")
     p.set_defaults(run=lazy("terms_check"))
+    providers = sub.add_parser("providers", help="the providers' legal identities").add_subparsers(
+        dest="providers_command", required=True)
+    p = common(providers.add_parser("check", help="validate the identity files and say what each lacks"))
+    p.add_argument("--file", metavar="PATH", help="one identity file (default: the shipped ones)")
+    p.set_defaults(run=lazy("providers_check"))
     personal = sub.add_parser("personal-data", help="a client's URSSAF registration data").add_subparsers(
         dest="personal_command", required=True)
     for name, help_text in (("show", "the data, IBAN masked"), ("erase", "erase it for good (crypto-shredding)")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
@@ -14,9 +14,11 @@ from application.advance import AdvanceService
 from application.app import BillingApp
 from application.ingest import IngestService
 from application.urssaf_port import UrssafGateway
+from domain.identities import ProviderIdentities
 from domain.terms_catalog import TermsCatalog
 from infrastructure.clock import system_clock
 from infrastructure.locks import holding, lock_for
+from infrastructure.provider_files import load_identities
 from infrastructure.secrets import key_from_environment
 from infrastructure.runtime import tune_garbage_collection
 from infrastructure.store import database_url, open_app
@@ -52,6 +54,7 @@ class Services:
     vault: Vault
     catalog: TermsCatalog
     url: str = ""
+    identities: ProviderIdentities = field(default_factory=load_identities)
 
     def follower(self) -> Follower:
         return Follower(self.app, SqlSession(self.url))
@@ -75,7 +78,7 @@ class Services:
 
     @property
     def ingest(self) -> IngestService:
-        return IngestService(self.app, self.catalog, system_clock, self.vault)
+        return IngestService(self.app, self.catalog, system_clock, self.vault, self.identities)
 
     @property
     def advance(self) -> AdvanceService:

@@ -38,7 +38,7 @@ async def get_invoices(request: Request, token: ApiToken = Depends(allowed("read
     keep = InvoiceFilter(provider_filter(token, provider), client, in_range(from_, "from"), in_range(to, "to"))
     as_of = in_range(as_of, "as_of") or paris_date(system_clock())
     s = request.app.state.services
-    rows = await run_in_threadpool(lambda: invoice_rows(read_ledger(s.app, facts=False), s.catalog, keep, end_of_day(as_of)))
+    rows = await run_in_threadpool(lambda: invoice_rows(read_ledger(s.app, facts=False), s.catalog, keep, end_of_day(as_of), s.identities))
     return json_response([r for r in rows if r["provider"] in token.providers])
 
 
@@ -59,7 +59,7 @@ def one_invoice(s: Any, number: str, token: ApiToken, as_of: date) -> dict[str, 
     if doc is None or doc.provider not in token.providers:
         return None
     keep = InvoiceFilter(doc.provider, doc.client_id)
-    row = next(r for r in invoice_rows(ledger, s.catalog, keep, end_of_day(as_of)) if r["number"] == number)
+    row = next(r for r in invoice_rows(ledger, s.catalog, keep, end_of_day(as_of), s.identities) if r["number"] == number)
     explained = explanation(ledger, s.catalog, number)
     return row | ({"explanation": explained} if explained is not None else {})
 
