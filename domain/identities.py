@@ -51,7 +51,7 @@ class PostalAddress(BaseModel):
 
 
 OPTIONAL = ("legal_form", "capital", "representative", "address", "siren", "siret", "rcs", "vat_number", "orias",
-            "sap_declaration", "email", "phone", "website")
+            "sap_declaration", "sap_nature", "email", "phone", "website")
 
 
 class ProviderIdentity(BaseModel):
@@ -69,6 +69,7 @@ class ProviderIdentity(BaseModel):
     vat_number: VatNumber | None = None
     orias: Short | None = None
     sap_declaration: Short | None = None
+    sap_nature: Short | None = None  # the activity of services à la personne, as declared
     email: Short | None = None
     phone: Short | None = None
     website: Short | None = None

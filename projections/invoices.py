@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from domain.allocation import Account
 from domain.calendar import end_of_day
 from domain.clients import Client
 from domain.identities import ProviderIdentities, buyer
+from domain.mentions import legal_mentions
 from domain.documents import Line
 from domain.issuing import IssuedDocument
 from domain.money import fmt
@@ -42,6 +44,7 @@ def invoice_rows(
     for doc in ledger.documents():
         if keep.keeps(doc):
             row = document_json(doc, books.get(doc.client_id, Account())) | parties_json(doc, ledger, identities)
+            row["mentions"] = mentions_json(legal_mentions(doc, catalog.get(doc.terms), row["seller"], row["buyer"]))
             timeline = timeline_of(ledger, catalog, doc)
             if timeline is not None:
                 row["avance_immediate"]["status"] = timeline.status(as_of)
@@ -86,6 +89,30 @@ def parties_json(doc: IssuedDocument, ledger: Ledger, identities: ProviderIdenti
             "parties": "read from the data in force on the issue date: issued before documents kept them"}
 
 
+def mentions_json(m: dict[str, Any]) -> dict[str, Any]:
+    out = m | {"vat_recap": [{"vat_rate": rate_text(r["vat_rate"]), "base_ht": fmt(r["base_ht"]), "vat": fmt(r["vat"]),
+                              "mention": r["mention"]} for r in m["vat_recap"]],
+               "due_on": m["due_on"].isoformat()}
+    if "recovery_fee" in m:
+        out["recovery_fee"] = fmt(m["recovery_fee"])
+    if "corrects" in m:
+        out["corrects"] = {"number": m["corrects"]["number"], "issued_on": m["corrects"]["issued_on"].isoformat()}
+    if "services_a_la_personne" in m:
+        out["services_a_la_personne"] = sap_json(m["services_a_la_personne"])
+    return out
+
+
+def sap_json(sap: dict[str, Any]) -> dict[str, Any]:
+    return sap | {"interventions": [{"description": i["description"], "hours": str(i["hours"]),
+                                     "hourly_rate": fmt(i["hourly_rate"])} for i in sap["interventions"]],
+                  "hours": str(sap["hours"]),
+                  "avance_immediate": avance_json(sap["avance_immediate"]) if sap["avance_immediate"] else None}
+
+
+def rate_text(rate: Decimal) -> str:
+    return f"{rate.normalize():f}"
+
+
 def avance_json(info: dict) -> dict[str, str]:
     return {"amount": fmt(info["amount"]), "urssaf_share": fmt(info["urssaf_share"]),
             "client_share": fmt(info["client_share"]), "hours": str(info["hours"])}
@@ -98,7 +125,7 @@ def line_json(line: Line) -> dict[str, Any]:
         "quantity": str(line.quantity),
         "unit_price": fmt(line.unit_price),
         "total_ht": fmt(line.total_ht),
-        "vat_rate": f"{line.vat_rate.normalize():f}",
+        "vat_rate": rate_text(line.vat_rate),
         "vat": fmt(line.vat),
         "total_ttc": fmt(line.total_ttc),
         "mention": line.mention,

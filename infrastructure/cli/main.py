@@ -206,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader left (`billing invoices | head`): nothing more to say
+        sys.stderr.close()
+        return 141
 
 
 if __name__ == "__main__":

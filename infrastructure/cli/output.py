@@ -24,17 +24,8 @@ def table(headers: list[str], rows: list[list[str]], right: set[int] | None = No
 
 
 def invoices_table(rows: list[dict[str, Any]]) -> str:
+    from infrastructure.cli.document_text import document_text  # it builds on `table` above
+
     if not rows:
         return "No invoices."
-    blocks = []
-    for doc in rows:
-        head = (f"{doc['number']}  {doc['kind']:<11} {doc['client_id']:<14} issued {doc['issued_on']}"
-                f"  due {doc['due_on']}  terms {doc['terms']}")
-        lines = [[ln["code"], ln["description"][:58], ln["quantity"], ln["unit_price"], ln["total_ht"],
-                  ln["vat_rate"] + "%", ln["vat"], ln["total_ttc"]] for ln in doc["lines"]]
-        body = table(["code", "description", "qty", "unit", "HT", "VAT%", "VAT", "TTC"], lines, {2, 3, 4, 5, 6, 7})
-        mentions = sorted({ln["mention"] for ln in doc["lines"] if ln["mention"]})
-        foot = (f"total HT {doc['total_ht']}  VAT {doc['total_vat']}  TTC {doc['total_ttc']}"
-                f"  paid {doc['paid']}  balance {doc['balance']}")
-        blocks.append("\n".join([head, body, *mentions, foot]))
-    return "\n\n".join(blocks) + f"\n\n{len(rows)} document(s)."
+    return "\n\n".join(document_text(doc) for doc in rows) + f"\n\n{len(rows)} document(s)."
