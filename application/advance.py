@@ -14,6 +14,7 @@ import structlog
 
 from application.ingest import IngestService
 from application.issuer import Issuer
+from application.attesting import issue_attestations
 from application.log_chain import seal_log
 from application.log_owners import ledger_owners
 from application.urssaf_port import UrssafGateway, UrssafUnavailable
@@ -42,11 +43,12 @@ class AdvanceReport:
     urssaf_polled: int = 0
     urssaf_error: str | None = None
     sealed: str | None = None  # the log's head once sealed (an anchor: position:count:hash)
+    attested: list[str] = field(default_factory=list)  # tax attestations issued ("client/year vN")
 
     def as_dict(self) -> dict:
         return {"to": self.to.isoformat(), "issued": len(self.issued), "numbers": self.issued,
                 "urssaf_requests_sent": self.urssaf_sent, "urssaf_requests_polled": self.urssaf_polled,
-                "urssaf_error": self.urssaf_error, "log_sealed": self.sealed}
+                "urssaf_error": self.urssaf_error, "log_sealed": self.sealed, "attestations_issued": self.attested}
 
 
 AfterFor = Callable[[str], "date | None"]
@@ -114,6 +116,8 @@ class AdvanceService:
         report.issued = [doc.number for doc in documents]
         self.ledger = issuer.ledger or Ledger()
         self.ledger.forget_changes()
+        report.attested = issue_attestations(self.app, self.ledger, self.catalog, self.ingest.identities, to,
+                                             self.clock)
         self.billed_up_to = max(to, self.billed_up_to or to)
         self._talk_to_urssaf(to, report, self.ledger)
         report.sealed = seal_log(self.app, self.log_key, end_of_day(to), self.clock(),

@@ -25,7 +25,7 @@ from infrastructure import demo_history as btb
 from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.wiring import Services
 from projections.accounts import timeline_of
-from projections.attestations import attestations
+from projections.attestations import attestation_rows
 from domain.identities import ProviderIdentities
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import Ledger, read_ledger
@@ -105,7 +105,7 @@ def urssaf_requests(ledger: Ledger, catalog: TermsCatalog) -> list[dict[str, Any
 
 def demo_attestations(ledger: Ledger, catalog: TermsCatalog) -> list[dict[str, Any]]:
     clients = ets.ets_clients()
-    return [a.as_dict() for a in attestations(ledger, catalog, ATTESTATION_YEAR) if a.client_id in clients]
+    return [a for a in attestation_rows(ledger, catalog, ATTESTATION_YEAR) if a["client_id"] in clients]
 
 
 # --- text report --------------------------------------------------------------------------------

@@ -31,11 +31,11 @@ def timeline_of(ledger: Ledger, catalog: TermsCatalog, doc: IssuedDocument) -> R
 
 
 def owed_and_settled(
-    ledger: Ledger, catalog: TermsCatalog, as_of: datetime,
+    ledger: Ledger, catalog: TermsCatalog, as_of: datetime, provider: str | None = None,
 ) -> tuple[dict[str, list[Due]], dict[str, list[Settlement]]]:
     dues: dict[str, list[Due]] = defaultdict(list)
     settlements: dict[str, list[Settlement]] = defaultdict(list)
-    for doc in ledger.documents():
+    for doc in ledger.documents(lambda d: provider in (None, d.provider)):
         if start_of_day(doc.issued_on) > as_of:
             continue
         owed, paid = document_dues(doc, timeline_of(ledger, catalog, doc), as_of)
@@ -48,10 +48,14 @@ def dues_by_client(ledger: Ledger, catalog: TermsCatalog, as_of: datetime) -> di
     return owed_and_settled(ledger, catalog, as_of)[0]
 
 
-def client_accounts(ledger: Ledger, catalog: TermsCatalog, as_of: datetime) -> dict[str, Account]:
-    dues, settlements = owed_and_settled(ledger, catalog, as_of)
+def client_accounts(
+    ledger: Ledger, catalog: TermsCatalog, as_of: datetime, provider: str | None = None,
+) -> dict[str, Account]:
+    """Every client's account, or those of one provider's clients."""
+    dues, settlements = owed_and_settled(ledger, catalog, as_of, provider)
+    theirs = None if provider is None else {c.client_id for c in ledger.clients(provider)}
     for p in ledger.of_type(Payment):
-        if p.at <= as_of:
+        if p.at <= as_of and (theirs is None or p.client_id in theirs):
             settlements[p.client_id].append(
                 Settlement(p.key, p.at, p.amount, p.invoice, p.kind == "failed",
                            direct_debit=p.method == "direct_debit"))

@@ -29,13 +29,14 @@ from domain.records import Payment
 from domain.sessions import TutoringSession
 from domain.starter_packs import StarterPack
 from domain.subscriptions import Subscription
+from domain.tax_attestations import TaxAttestation
 from domain.urssaf_requests import UrssafRequest
 from domain.urssaf_account import UrssafAccount
 
 PAGE = 1000
 # What drafting never reads: the documents, their numbering, the URSSAF requests about them, the
 # log's seal.
-NOT_DRAFTED = (IssuedDocument, DocumentSequence, UrssafRequest, LogSeal)
+NOT_DRAFTED = (IssuedDocument, DocumentSequence, UrssafRequest, LogSeal, TaxAttestation)
 
 
 class Ledger:

@@ -23,7 +23,7 @@ from infrastructure.demo import run_demo
 from infrastructure.ecb_rates import load_ecb_rates
 from infrastructure.provider_files import identity_files, read_versions
 from infrastructure.terms_files import load_catalog, load_version
-from projections.attestations import attestations as attestation_rows
+from projections.attestations import attestation_rows
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
 from projections.receivables import receivables as receivable_rows
@@ -111,16 +111,20 @@ def penalties_invoice(args: argparse.Namespace) -> int:
 
 def attestations(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        rows = [a.as_dict() for a in attestation_rows(read_ledger(s.app, args.known_at, facts=False), s.catalog, args.year,
-                                                      args.client)]
+        rows = attestation_rows(read_ledger(s.app, args.known_at, facts=False), s.catalog, args.year, args.client)
     if args.format == "json":
-        print_json([{k: r[k] for k in ("client_id", "year", "eligible_paid", "avance_immediate", "hours")}
-                    | {"name": r["name"]} for r in rows])
+        print_json(rows)
     else:
-        print(table(["client", "name", "year", "eligible paid", "of which avance immédiate", "hours"],
+        print(table(["client", "name", "year", "eligible paid", "of which avance immédiate", "hours", "status"],
                     [[r["client_id"], r["name"], str(r["year"]), r["eligible_paid"], r["avance_immediate"],
-                      f"{r['hours']:.2f}"] for r in rows], {3, 4, 5}))
+                      f"{r['hours']:.2f}", issue_status(r)] for r in rows], {3, 4, 5}))
     return 0
+
+
+def issue_status(row: dict) -> str:
+    if row["status"] != "issued":
+        return "provisional (issued from 1 January of the next year)"
+    return f"issued {row['issued_on']}" + (f", version {row['version']}" if row["version"] > 1 else "")
 
 
 def today() -> date:

@@ -16,7 +16,7 @@ from infrastructure.http.auth import allowed, provider_filter
 from infrastructure.http.explaining import explanation
 from infrastructure.http.problems import PROBLEMS, Problem, json_response
 from infrastructure.http.tokens import ApiToken
-from projections.attestations import attestations
+from projections.attestations import attestation_rows
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
 from projections.receivables import receivables
@@ -79,6 +79,5 @@ async def get_attestations(request: Request, year: int = Query(..., ge=2000, le=
                            token: ApiToken = Depends(allowed("read")), client: str | None = Client) -> Response:
     provider_filter(token, "etincelle")
     s = request.app.state.services
-    rows = await run_in_threadpool(lambda: [a.as_dict() for a in attestations(read_ledger(s.app, facts=False), s.catalog,
-                                                                              year, client)])
+    rows = await run_in_threadpool(lambda: attestation_rows(read_ledger(s.app, facts=False), s.catalog, year, client))
     return json_response(rows)
