@@ -96,3 +96,19 @@ def test_every_document_names_both_parties_and_adds_up(backend: str, tmp_path_fa
             lines = doc["mentions"]["vat_recap"]
             assert sum(Decimal(r["base_ht"]) for r in lines) == Decimal(doc["total_ht"])
             assert sum(Decimal(r["vat"]) for r in lines) == Decimal(doc["total_vat"])
+
+
+def test_a_penalty_invoice_carries_its_mentions(db_url: str) -> None:
+    facts = [fact("c", "client.registered", "2026-05-01T09:00:00+02:00", client_id="C1", provider="btbconnect",
+                  name="Cabinet"),
+             fact("p", "starter_pack.ordered", "2026-05-04T10:00:00+02:00", pack_id="P1", client_id="C1"),
+             fact("pay", "payment.received", "2026-06-20T10:00:00+02:00", client_id="C1", amount="1790.00",
+                  method="transfer", invoice="BTB-2026-00001")]
+    billing_json("ingest", "-", db=db_url, stdin=jsonl(facts))
+    billing_json("advance", "--to", "2026-05-31", db=db_url)
+    penalty = billing_json("penalties", "invoice", "--client", "C1", "--as-of", "2026-07-01", db=db_url)
+    m = penalty["mentions"]
+    # 1491.67 HT × 12.15 % × 47 / 365 = 23.34, and the 40.00 fee: out of scope of VAT (indemnities).
+    assert m["vat_recap"] == recap(("0", "63.34", "0.00", "Pénalités de retard et indemnité forfaitaire : hors du "
+                                                          "champ de la TVA (indemnités)."))
+    assert (m["title"], m["recovery_fee"], penalty["buyer"]["missing"]) == ("Facture", "40.00", ["address", "siren"])
