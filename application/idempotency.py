@@ -8,7 +8,9 @@ for both providers (README, "Idempotency keys").
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from application.ets_facts import PERSONAL_DATA_FACTS
 from application.fact_providers import Lookup, candidate_providers, fact_provider
@@ -26,19 +28,30 @@ def content_digest(fact: Fact, raw: dict, vault: Any) -> str:
     return vault.keyed_digest(raw["client_id"], {k: v for k, v in raw.items() if k != "key"})
 
 
+@lru_cache(maxsize=4096)  # a chunk's keys: read, then judged
+def record_id(provider: str, key: str) -> UUID:
+    """`FactRecord.id_for`, remembered: a batch asks for it when reading and again when judging."""
+    return FactRecord.id_for(provider, key)
+
+
+@lru_cache(maxsize=4096)  # a chunk's keys: read, then judged
+def unscoped_id(key: str) -> UUID:
+    return FactRecord.unscoped_id(key)
+
+
 def record_ids(raw: dict) -> list:
     """Where the record of a raw fact's key may be, for a batch to read them at once."""
     key = raw.get("key")
     if not isinstance(key, str):
         return []
-    return [*(FactRecord.id_for(p, key) for p in candidate_providers(raw)), FactRecord.unscoped_id(key)]
+    return [*(record_id(p, key) for p in candidate_providers(raw)), unscoped_id(key)]
 
 
 def stored_record(lookup: Lookup, fact: Fact) -> FactRecord | None:
     """The record of this fact's key within its provider (or from before keys were scoped)."""
     provider = fact_provider(fact, lookup)
-    scoped = lookup(FactRecord.id_for(provider, fact.key)) if provider else None
-    return scoped if scoped is not None else lookup(FactRecord.unscoped_id(fact.key))
+    scoped = lookup(record_id(provider, fact.key)) if provider else None
+    return scoped if scoped is not None else lookup(unscoped_id(fact.key))
 
 
 def already_recorded(record: FactRecord | None, fact: Fact, fact_digest: str) -> bool:

@@ -21,7 +21,7 @@ from application.app import BillingApp
 from application.findings import Finding
 from domain.base import Stamp
 from application.log_owners import Earlier, Owners
-from domain.log_seal import START, Anchor, Head, LogSeal, Seal, link
+from domain.log_seal import START, Anchor, Head, LogSeal, Seal, link, stored
 from projections.store_reads import select_rows
 
 PAGE = 2000
@@ -36,9 +36,11 @@ def rows_after(app: BillingApp, position: int) -> Iterator[Any]:
         position = page[-1].id
 
 
-def extend(head: Head, row: Any, key: bytes | None) -> Head:
-    return Head(row.id, head.count + 1, link(head.head, str(row.originator_id), row.originator_version, row.topic,
-                                             bytes(row.state), key))
+def extend(head: Head, row: Any, key: bytes | None, event: bytes | None = None) -> Head:
+    """`event`: the row as `stored` gives it, when already computed for another chain."""
+    event = event if event is not None else stored(str(row.originator_id), row.originator_version, row.topic,
+                                                   bytes(row.state))
+    return Head(row.id, head.count + 1, link(head.head, event, key))
 
 
 @dataclass
@@ -51,10 +53,11 @@ class Chains:
     chains: dict[str, Head] = field(default_factory=dict)
 
     def extend(self, row: Any) -> None:
+        event = stored(str(row.originator_id), row.originator_version, row.topic, bytes(row.state))
         if row.id > self.head.position:  # a pass that starts the chains earlier than the log's head
-            self.head = extend(self.head, row, self.key)
+            self.head = extend(self.head, row, self.key, event)
         owner = self.owners.of(row)
-        self.chains[owner] = extend(self.chains.get(owner, START), row, self.key)
+        self.chains[owner] = extend(self.chains.get(owner, START), row, self.key, event)
 
     def at(self, position: int) -> dict[str, Head]:
         """Each chain's head as a seal at `position` records it."""

@@ -62,9 +62,14 @@ class Seal(NamedTuple):
     name: str = "seal"
 
 
-def link(head: str, originator_id: str, version: int, topic: str, state: bytes, key: bytes | None) -> str:
+def stored(originator_id: str, version: int, topic: str, state: bytes) -> bytes:
+    """What a link covers of one stored event: its aggregate, version, type and stored state."""
+    return b"|".join((originator_id.encode(), str(version).encode(), topic.encode(), state))
+
+
+def link(head: str, event: bytes, key: bytes | None) -> str:
     """The next head: SHA-256, or HMAC-SHA256 under `key`, of the head and the stored event."""
-    message = b"|".join((head.encode(), originator_id.encode(), str(version).encode(), topic.encode(), state))
+    message = head.encode() + b"|" + event
     if key is None:
         return hashlib.sha256(message).hexdigest()
     return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -49,9 +49,12 @@ class Ledger:
         self.changed: set[str] = set()
         self.all_changed = True
         self.included: set[UUID] = set()
+        self.parties: dict[tuple, dict] = {}
 
     def apply(self, event: Any) -> None:
         aggregate = event.mutate(self.aggregates.get(event.originator_id))
+        if type(aggregate) is IssuedDocument:
+            self.share_parties(aggregate)
         self.aggregates[event.originator_id] = aggregate
         self.by_type[type(aggregate)][event.originator_id] = aggregate
         if type(aggregate) not in NOT_DRAFTED:
@@ -65,8 +68,16 @@ class Ledger:
         """Documents this process has just saved: following the log then skips their events
         (an issued document has one event) instead of decoding them again."""
         for doc in documents:
+            self.share_parties(doc)
             self.aggregates[doc.id] = self.by_type[IssuedDocument][doc.id] = doc
             self.included.add(doc.id)
+
+    def share_parties(self, doc: IssuedDocument) -> None:
+        """One object per distinct party: a client's documents, and all of a provider's, repeat
+        the same identities (a copy each would cost memory in proportion to the documents)."""
+        if doc.seller is not None:
+            doc.seller = self.parties.setdefault(frozen(doc.seller), doc.seller)
+            doc.buyer = self.parties.setdefault(frozen(doc.buyer), doc.buyer)
 
     def skips(self, notification: Any) -> bool:
         if notification.originator_id in self.included:
@@ -119,6 +130,13 @@ class Ledger:
         for appt in self.of_type(Appointment):
             books[appt.client_id].appointments.append(appt)
         return books
+
+
+def frozen(value: Any) -> Any:
+    """A hashable copy of plain JSON data."""
+    if isinstance(value, dict):
+        return tuple((k, frozen(v)) for k, v in sorted(value.items()))
+    return tuple(frozen(v) for v in value) if isinstance(value, list) else value
 
 
 def read_ledger(app: Application, known_at: datetime | None = None, facts: bool = True) -> Ledger:
