@@ -33,6 +33,8 @@ class Rule(_Strict):
 class VatTerms(Rule):
     standard_rates: list[DatedRate] = Field(min_length=1)
     exempt_mention: str = Field(min_length=1)
+    # The exemption's code in the VATEX list (EN 16931 BT-121), for electronic invoices.
+    exemption_code: str | None = Field(default=None, pattern=r"^VATEX-[A-Z0-9-]+$")
 
     @field_validator("standard_rates")
     @classmethod
@@ -186,6 +188,7 @@ class EtincelleArticleRefs(_Strict):
 class EtincelleTerms(_Version):
     provider: Literal["etincelle"]
     vat_mention: str = Field(min_length=1)
+    vat_exemption_code: str | None = Field(default=None, pattern=r"^VATEX-[A-Z0-9-]+$")  # EN 16931 BT-121
     minimum_client_age: int = Field(ge=0)
     cancellation: CancellationTerms
     force_majeure: Rule

@@ -14,7 +14,7 @@ from application.replay import replay as replay_history
 from application.verify_service import verify_store
 from application.personal_data_service import PersonalDataService
 from domain.calendar import end_of_day, paris_date
-from domain.errors import InvalidFact
+from domain.errors import BillingError, InvalidFact
 from domain.terms_diff import terms_diff as diff_in_words, terms_warnings
 from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.wiring import log_key, services
@@ -340,4 +340,26 @@ def providers_check(args: argparse.Namespace) -> int:
         print("\n".join(f"{r['provider']} (since {r['since']}): "
                         + (f"missing {', '.join(r['missing'])}: fill them in {r['file']}" if r["missing"] else "complete")
                         for r in rows))
+    return 0
+
+
+def document(args: argparse.Namespace) -> int:
+    """One issued document as Factur-X XML (`--xml`) or PDF/A-3 with its XML (`--pdf`)."""
+    from infrastructure.documents.files import document_row, document_xml, write_file
+
+    if not (args.xml or args.pdf):
+        raise BillingError("say what to write: --xml FILE (Factur-X XML) and/or --pdf FILE (PDF/A-3)")
+    with services(args.db) as s:
+        row = document_row(read_ledger(s.app, facts=False), s.catalog, s.identities, args.number)
+        if args.xml:
+            write_file(args.xml, document_xml(row, s.catalog))
+        if args.pdf:
+            from infrastructure.documents.pdf import document_pdf
+
+            write_file(args.pdf, document_pdf(row, s.catalog))
+    written = [f for f in (args.xml, args.pdf) if f]
+    if args.format == "json":
+        print_json({"number": args.number, "written": written})
+    else:
+        print(f"{args.number}: wrote {', '.join(written)}")
     return 0

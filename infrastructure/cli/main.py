@@ -141,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--expect", type=anchor, metavar="ANCHOR", action="append", default=[],
                    help="an anchor printed before (repeatable): the log, or that provider's chain, must still reach it")
     p.set_defaults(run=lazy("verify"))
+    p = common(sub.add_parser("document", help="an issued document as Factur-X XML or PDF/A-3"))
+    p.add_argument("number")
+    p.add_argument("--xml", metavar="FILE", help="write its Factur-X (CII, EN 16931) XML")
+    p.add_argument("--pdf", metavar="FILE", help="write it as a PDF/A-3 with its Factur-X XML embedded")
+    p.set_defaults(run=lazy("document"))
     p = common(sub.add_parser("explain", help="where each line of a document comes from"))
     p.add_argument("number")
     p.add_argument("--line", type=int, metavar="N")
