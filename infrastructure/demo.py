@@ -9,6 +9,8 @@ refused demo fact is a bug in the demo; it is reported and the run fails.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 import sys
 from datetime import date, datetime, timedelta
@@ -26,6 +28,7 @@ from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.wiring import Services
 from projections.accounts import timeline_of
 from projections.attestations import attestation_rows
+from domain.errors import BillingError
 from domain.identities import ProviderIdentities
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import Ledger, read_ledger
@@ -57,7 +60,7 @@ def demo_clients() -> dict[str, tuple[str, str]]:
             **{c: ("etincelle", n) for c, n in ets.ets_clients().items()}}
 
 
-def run_demo(services: Services, output_format: str) -> int:
+def run_demo(services: Services, output_format: str, pdf_dir: str | None = None) -> int:
     ingested = services.ingest.ingest_lines(demo_lines())
     if ingested.refused:
         for refusal in ingested.refused:
@@ -69,12 +72,31 @@ def run_demo(services: Services, output_format: str) -> int:
     rows = demo_invoices(ledger, services.catalog, services.identities)
     requests = urssaf_requests(ledger, services.catalog)
     attested = demo_attestations(ledger, services.catalog)
+    written = write_pdfs(rows, services.catalog, pdf_dir) if pdf_dir else None
     if output_format == "json":
         print_json({"ingest": ingested.as_dict(), "advanced": [a.as_dict() for a in advanced], "invoices": rows,
-                    "urssaf_requests": requests, "attestations": attested})
+                    "urssaf_requests": requests, "attestations": attested,
+                    **({"pdf_dir": str(written)} if written else {})})
     else:
         print(report_text(ingested, advanced, rows, requests, attested))
+        if written:
+            print(f"\nPDF/A-3 with Factur-X of the {len(rows)} documents: {written}/")
     return 0
+
+
+def write_pdfs(rows: list[dict[str, Any]], catalog: TermsCatalog, folder: str) -> Path:
+    """Each demo document as `NUMBER.pdf` in `folder` (made if missing)."""
+    from infrastructure.documents.files import write_file
+    from infrastructure.documents.pdf import document_pdf  # WeasyPrint loads only when PDFs are asked for
+
+    target = Path(folder).resolve()
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BillingError(f"cannot make the folder {target}: {exc.strerror}") from None
+    for row in rows:
+        write_file(str(target / f"{row['number']}.pdf"), document_pdf(row, catalog))
+    return target
 
 
 def demo_invoices(ledger: Ledger, catalog: TermsCatalog, identities: ProviderIdentities) -> list[dict[str, Any]]:

@@ -272,3 +272,16 @@ def test_etincelle_history_is_stable_adult_and_in_paris_time():
     assert any(f.get("makeup_minutes") and f["at"] > late["at"] for f in held)
     assert any(f.get("parking_fee") for f in held)
     assert {f["method"] for f in facts if f["type"] == "payment.received"} == {"card", "transfer", "cash"}
+
+
+def test_the_demo_writes_its_documents_as_pdf(runs, tmp_path):
+    db = tmp_path / "billing.db"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "BILLING_LOG_LEVEL": "warning"}
+    done = subprocess.run(
+        [sys.executable, "-m", "infrastructure.cli.main", "demo", "--db", str(db), "--format", "json",
+         "--pdf-dir", str(tmp_path / "pdf")], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    output = json.loads(done.stdout)
+    written = sorted(p.stem for p in Path(output["pdf_dir"]).glob("*.pdf"))
+    assert written == sorted(doc["number"] for doc in output["invoices"]) == sorted(
+        doc["number"] for doc in runs[0]["invoices"])

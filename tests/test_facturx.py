@@ -19,6 +19,8 @@ from infrastructure.documents.facturx_xml import facturx_xml
 from infrastructure.provider_files import load_identities
 from tests.billing_cli import billing_json, jsonl, run_billing
 from tests.facturx_validation import schematron_failures
+from tests.http_facts import Api
+from tests.http_server import running_server
 from application.penalties import PenaltyService
 from infrastructure.ecb_rates import load_ecb_rates
 from tests.services import RECORDED_AT, Engine
@@ -137,3 +139,20 @@ def test_document_refuses_clearly(db_url: str, tmp_path: Path) -> None:
                        (["BTB-2026-00001"], "--xml FILE")):
         result = run_billing("document", *args, db=db_url, check=False)
         assert result.returncode == 1 and says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_api_serves_a_documents_pdf_and_xml_within_its_scope(db_url: str, tmp_path: Path) -> None:
+    billing_json("ingest", "-", db=db_url, stdin=jsonl(btb_history()), check=False)
+    billing_json("advance", "--to", "2026-05-31", db=db_url)
+    with running_server(db_url, tmp_path / "server.log") as base:
+        api = Api(base, db_url, tmp_path / "server.log")
+        with api.client(api.token("finance", "btbconnect")) as c:
+            pdf, xml = c.get("/invoices/BTB-2026-00001/pdf"), c.get("/invoices/BTB-2026-00001/xml")
+            paths = c.get("/openapi.json").json()["paths"]
+        with api.client(api.token("finance", "etincelle")) as other:
+            hidden = other.get("/invoices/BTB-2026-00001/pdf")
+    assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+    assert facturx.get_xml_from_pdf(pdf.content, check_xsd=False)[1] == xml.content
+    assert xml.headers["content-type"].startswith("application/xml") and b"BTB-2026-00001" in xml.content
+    assert hidden.status_code == 404  # the other provider's document is not even said to exist
+    assert {"/invoices/{number}/pdf", "/invoices/{number}/xml"} <= set(paths)

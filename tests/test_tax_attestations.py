@@ -5,13 +5,14 @@ the following year with both parties and the amounts by payer and by month, read
 
 from __future__ import annotations
 
+import subprocess
 from datetime import date
 
 import pytest
 
 from application.advance import AdvanceService
 from infrastructure.urssaf_simulator import UrssafSimulator
-from tests.billing_cli import billing_json, jsonl
+from tests.billing_cli import billing_json, jsonl, run_billing
 from tests.services import RECORDED_AT, Engine
 from tests.test_etincelle_scenario import fact, history
 
@@ -71,3 +72,16 @@ def test_a_kept_service_issues_each_version_once(engine: Engine) -> None:
                        amount="60.00", method="transfer", invoice="ETS-2026-00009"))
     assert kept.advance(date(2027, 1, 2)).attested == ["E-MON/2026 v2"]
     assert kept.advance(date(2027, 1, 3)).attested == []
+
+
+def test_an_issued_attestation_as_pdf(year_2026: str, tmp_path) -> None:
+    early = run_billing("attestations", "--year", "2026", "--client", "E-PER", "--pdf", str(tmp_path / "a.pdf"),
+                        db=year_2026, check=False)
+    assert early.returncode == 1 and "not issued yet" in early.stderr and "Traceback" not in early.stderr
+    billing_json("advance", "--to", "2027-01-01", db=year_2026)
+    for name in ("a.pdf", "b.pdf"):
+        run_billing("attestations", "--year", "2026", "--client", "E-PER", "--pdf", str(tmp_path / name), db=year_2026)
+    pdf = (tmp_path / "a.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and pdf == (tmp_path / "b.pdf").read_bytes()  # a reprint is identical
+    text = subprocess.run(["pdftotext", str(tmp_path / "a.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "135,00" in text and "67,50" in text and "Romain Carrière" in text and "199 sexdecies" in text

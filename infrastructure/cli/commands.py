@@ -112,12 +112,25 @@ def penalties_invoice(args: argparse.Namespace) -> int:
 def attestations(args: argparse.Namespace) -> int:
     with services(args.db) as s:
         rows = attestation_rows(read_ledger(s.app, args.known_at, facts=False), s.catalog, args.year, args.client)
+    if args.pdf:
+        return attestation_file(args, rows)
     if args.format == "json":
         print_json(rows)
     else:
         print(table(["client", "name", "year", "eligible paid", "of which avance immédiate", "hours", "status"],
                     [[r["client_id"], r["name"], str(r["year"]), r["eligible_paid"], r["avance_immediate"],
                       f"{r['hours']:.2f}", issue_status(r)] for r in rows], {3, 4, 5}))
+    return 0
+
+
+def attestation_file(args: argparse.Namespace, rows: list[dict]) -> int:
+    from infrastructure.documents.attestation_pdf import attestation_pdf
+    from infrastructure.documents.files import write_file
+
+    if not args.client or not rows:
+        raise BillingError("--pdf writes one client's attestation: name a client of L'Étincelle with --client ID")
+    write_file(args.pdf, attestation_pdf(rows[0]))
+    print(f"{args.client} {args.year}: wrote {args.pdf}")
     return 0
 
 
@@ -318,7 +331,7 @@ def keys_guarded(db: str | None, what: str, insecure_dev: bool) -> None:
 
 def demo(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        return run_demo(s, args.format)
+        return run_demo(s, args.format, args.pdf_dir)
 
 
 def scheduler(args: argparse.Namespace) -> int:

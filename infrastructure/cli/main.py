@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = common(sub.add_parser("attestations", help="annual tax attestations of L'Étincelle's clients"))
     p.add_argument("--year", type=year, required=True)
     p.add_argument("--client", metavar="ID")
+    p.add_argument("--pdf", metavar="FILE", help="with --client: write that client's issued attestation as a PDF")
     known_at(p).set_defaults(run=lazy("attestations"))
     p = common(sub.add_parser("replay", help="the recorded history re-billed under a terms version, "
                               "beside what was issued"))
@@ -178,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         run=lazy("personal_data_wrap_keys"))
     api_commands.add_commands(sub, common)
     p = common(sub.add_parser("demo", help="record a sample history, advance the clock, print invoices"))
+    p.add_argument("--pdf-dir", metavar="DIR", help="also write each document as PDF/A-3 with Factur-X into DIR")
     p.set_defaults(run=lazy("demo"))
     p = sub.add_parser("scheduler", help="advance to today at start-up, then daily (Europe/Paris); "
                        "one scheduler acts at a time")

@@ -9,7 +9,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from infrastructure.cli.wiring import services
-from infrastructure.http import facts_api, ops_api, problems, reads_api
+from infrastructure.http import documents_api, facts_api, ops_api, problems, reads_api
 from infrastructure.http.access import AccessLog
 from infrastructure.http.limits import FailureLimiter, Settings
 from infrastructure.http.metrics import Metrics
@@ -41,7 +41,7 @@ def create_app(db: str | None = None, settings: Settings | None = None) -> FastA
     app = FastAPI(title="Billing engine API", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.metrics, app.state.limiter = metrics, limiter
     problems.install(app)
-    for module in (facts_api, reads_api, ops_api):
+    for module in (facts_api, reads_api, documents_api, ops_api):
         app.include_router(module.router)
     app.add_middleware(AccessLog, metrics=metrics, limiter=limiter)
     return app
