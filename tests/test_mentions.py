@@ -17,6 +17,7 @@ from tests.test_btb_scenario import EXEMPT, fact
 from tests.test_btb_scenario import history as btb_history
 from tests.test_btb_scenario import recorded as btb  # noqa: F401 - the fixture
 from tests.test_etincelle_scenario import MENTION
+from tests.test_receivables import pack_paid_47_days_late
 from tests.test_etincelle_scenario import history as ets_history
 
 def by_number(db: str, *options: str) -> dict[str, dict]:
@@ -99,12 +100,7 @@ def test_every_document_names_both_parties_and_adds_up(backend: str, tmp_path_fa
 
 
 def test_a_penalty_invoice_carries_its_mentions(db_url: str) -> None:
-    facts = [fact("c", "client.registered", "2026-05-01T09:00:00+02:00", client_id="C1", provider="btbconnect",
-                  name="Cabinet"),
-             fact("p", "starter_pack.ordered", "2026-05-04T10:00:00+02:00", pack_id="P1", client_id="C1"),
-             fact("pay", "payment.received", "2026-06-20T10:00:00+02:00", client_id="C1", amount="1790.00",
-                  method="transfer", invoice="BTB-2026-00001")]
-    billing_json("ingest", "-", db=db_url, stdin=jsonl(facts))
+    billing_json("ingest", "-", db=db_url, stdin=jsonl(pack_paid_47_days_late()))
     billing_json("advance", "--to", "2026-05-31", db=db_url)
     penalty = billing_json("penalties", "invoice", "--client", "C1", "--as-of", "2026-07-01", db=db_url)
     m = penalty["mentions"]

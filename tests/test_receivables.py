@@ -44,13 +44,17 @@ def test_interest_and_fees_accrue_per_late_invoice(scenario: str) -> None:
     assert (alpha["penalty_interest"], alpha["recovery_fees"], alpha["penalties"]) == ("31.70", "200.00", "231.70")
 
 
+def pack_paid_47_days_late() -> list[dict]:
+    """A Starter Pack ordered on 4 May 2026 (1 790.00 TTC, due that day), paid on 20 June."""
+    return [fact("c", "client.registered", "2026-05-01T09:00:00+02:00", client_id="C1", provider="btbconnect",
+                 name="Cabinet"),
+            fact("p", "starter_pack.ordered", "2026-05-04T10:00:00+02:00", pack_id="P1", client_id="C1"),
+            fact("pay", "payment.received", "2026-06-20T10:00:00+02:00", client_id="C1", amount="1790.00",
+                 method="transfer", invoice="BTB-2026-00001")]
+
+
 def test_an_invoice_paid_47_days_late(db_url: str) -> None:
-    facts = [fact("c", "client.registered", "2026-05-01T09:00:00+02:00", client_id="C1", provider="btbconnect",
-                  name="Cabinet"),
-             fact("p", "starter_pack.ordered", "2026-05-04T10:00:00+02:00", pack_id="P1", client_id="C1"),
-             fact("pay", "payment.received", "2026-06-20T10:00:00+02:00", client_id="C1", amount="1790.00",
-                  method="transfer", invoice="BTB-2026-00001")]
-    billing_json("ingest", "-", db=db_url, stdin=jsonl(facts))
+    billing_json("ingest", "-", db=db_url, stdin=jsonl(pack_paid_47_days_late()))
     billing_json("advance", "--to", "2026-05-31", db=db_url)
     row = billing_json("receivables", "--as-of", "2026-07-01", db=db_url)[0]
     # 1491.67 HT × 12.15 % × 47 / 365 = 23.3375 → 23.34, and the 40.00 fee.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from infrastructure.cli.output import table
+from infrastructure.documents.html import payment
 
 PARTY_FIELDS = (("legal_form", "{}"), ("capital", "au capital de {} €"), ("siren", "SIREN {}"), ("siret", "SIRET {}"),
                 ("rcs", "{}"), ("vat_number", "TVA {}"), ("orias", "ORIAS {}"), ("sap_declaration", "SAP n° {}"),
@@ -48,11 +49,7 @@ def lines_table(lines: list[dict[str, Any]]) -> str:
 
 
 def payment_terms(m: dict[str, Any]) -> list[str]:
-    found = [m["late_payment"]]
-    if "recovery_fee" in m:
-        found += [f"Indemnité forfaitaire pour frais de recouvrement : {m['recovery_fee']} €.",
-                  m["early_payment_discount"]]
-    return found
+    return payment(m, lambda amount: f"{amount} €")
 
 
 def sap_text(sap: dict[str, Any] | None) -> list[str]:

@@ -3,6 +3,7 @@ mention the JSON carries; WeasyPrint lays it out on A4."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from html import escape
@@ -83,10 +84,11 @@ def totals(doc: dict[str, Any]) -> str:
             f"Total TTC : {euros(doc['total_ttc'])}</b></p>")
 
 
-def payment(m: dict[str, Any]) -> list[str]:
+def payment(m: dict[str, Any], money: Callable[[str], str] = euros) -> list[str]:
+    """The payment terms a document states (C. com. L441-9), its amounts written by `money`."""
     found = [m["late_payment"]]
     if "recovery_fee" in m:
-        found += [f"Indemnité forfaitaire pour frais de recouvrement : {euros(m['recovery_fee'])}.",
+        found += [f"Indemnité forfaitaire pour frais de recouvrement : {money(m['recovery_fee'])}.",
                   m["early_payment_discount"]]
     return found
 
