@@ -14,14 +14,14 @@ from application.replay import replay as replay_history
 from application.verify_service import verify_store
 from application.personal_data_service import PersonalDataService
 from domain.calendar import end_of_day, paris_date
-from domain.errors import BillingError, InvalidFact
+from domain.errors import InvalidFact
 from domain.terms_diff import terms_diff as diff_in_words, terms_warnings
 from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.wiring import log_key, services
 from infrastructure.clock import system_clock
 from infrastructure.demo import run_demo
 from infrastructure.ecb_rates import load_ecb_rates
-from infrastructure.provider_files import identity_files, read_versions
+from infrastructure.cli.file_commands import attestation_file, document, providers_check  # noqa: F401 - run by name
 from infrastructure.terms_files import load_catalog, load_version
 from projections.attestations import attestation_rows
 from projections.invoices import InvoiceFilter, invoice_rows
@@ -120,17 +120,6 @@ def attestations(args: argparse.Namespace) -> int:
         print(table(["client", "name", "year", "eligible paid", "of which avance immédiate", "hours", "status"],
                     [[r["client_id"], r["name"], str(r["year"]), r["eligible_paid"], r["avance_immediate"],
                       f"{r['hours']:.2f}", issue_status(r)] for r in rows], {3, 4, 5}))
-    return 0
-
-
-def attestation_file(args: argparse.Namespace, rows: list[dict]) -> int:
-    from infrastructure.documents.attestation_pdf import attestation_pdf
-    from infrastructure.documents.files import write_file
-
-    if not args.client or not rows:
-        raise BillingError("--pdf writes one client's attestation: name a client of L'Étincelle with --client ID")
-    write_file(args.pdf, attestation_pdf(rows[0]))
-    print(f"{args.client} {args.year}: wrote {args.pdf}")
     return 0
 
 
@@ -340,39 +329,3 @@ def scheduler(args: argparse.Namespace) -> int:
     schedule_from_options(args.every, args.at)  # wrong options are refused before the store is touched
     keys_guarded(args.db, "the scheduler", args.insecure_dev)
     return run_scheduler(args.db, every=args.every, at=args.at)
-
-
-def providers_check(args: argparse.Namespace) -> int:
-    """Each version of each provider's identity, and what it lacks (README, "Providers' identities")."""
-    files = [Path(args.file)] if args.file else identity_files()
-    rows = [{"provider": v.provider, "since": v.since.isoformat(), "missing": v.gaps(), "file": str(path)}
-            for path in files for v in read_versions(path)]
-    if args.format == "json":
-        print_json({"providers": rows})
-    else:
-        print("\n".join(f"{r['provider']} (since {r['since']}): "
-                        + (f"missing {', '.join(r['missing'])}: fill them in {r['file']}" if r["missing"] else "complete")
-                        for r in rows))
-    return 0
-
-
-def document(args: argparse.Namespace) -> int:
-    """One issued document as Factur-X XML (`--xml`) or PDF/A-3 with its XML (`--pdf`)."""
-    from infrastructure.documents.files import document_row, document_xml, write_file
-
-    if not (args.xml or args.pdf):
-        raise BillingError("say what to write: --xml FILE (Factur-X XML) and/or --pdf FILE (PDF/A-3)")
-    with services(args.db) as s:
-        row = document_row(read_ledger(s.app, facts=False), s.catalog, s.identities, args.number)
-        if args.xml:
-            write_file(args.xml, document_xml(row, s.catalog))
-        if args.pdf:
-            from infrastructure.documents.pdf import document_pdf
-
-            write_file(args.pdf, document_pdf(row, s.catalog))
-    written = [f for f in (args.xml, args.pdf) if f]
-    if args.format == "json":
-        print_json({"number": args.number, "written": written})
-    else:
-        print(f"{args.number}: wrote {', '.join(written)}")
-    return 0
