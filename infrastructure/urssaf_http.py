@@ -29,6 +29,7 @@ from application.urssaf_port import (
     Submission,
     UrssafUnavailable,
 )
+from infrastructure.urssaf_oauth import ClientCredentials
 
 SUBMIT_PATH = "/demandePaiement"
 SEARCH_PATH = "/demandePaiement/rechercher"
@@ -66,13 +67,16 @@ class UrssafHttpGateway:
         token: str | None = None,
         timeout: float = 10.0,
         id_tiers_facturation: str = "etincelle",
+        credentials: ClientCredentials | None = None,
     ) -> None:
+        """`credentials`: OAuth2 client credentials (the API's); `token`: a bearer given as is."""
         if urlsplit(base_url).scheme not in ("http", "https"):
             raise ValueError(f"URSSAF base URL must be http(s): {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.id_tiers_facturation = id_tiers_facturation
         self._token = token
+        self._credentials = credentials
         self._opener = urllib.request.build_opener(_NoRedirect())
 
     # -- the port ----------------------------------------------------------------------
@@ -109,6 +113,14 @@ class UrssafHttpGateway:
         return [_request_status(info) for info in infos]
 
     def _post(self, path: str, payload: Any) -> _HttpAnswer:
+        """One call; after a 401 with client credentials, once more with a new token."""
+        answer = self._post_once(path, payload)
+        if answer.status == 401 and self._credentials is not None:
+            self._credentials.forget()
+            answer = self._post_once(path, payload)
+        return answer
+
+    def _post_once(self, path: str, payload: Any) -> _HttpAnswer:
         request = urllib.request.Request(
             self.base_url + path, data=_dumps(payload), headers=self._headers(), method="POST"
         )
@@ -123,7 +135,9 @@ class UrssafHttpGateway:
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._token:
+        if self._credentials is not None:
+            headers["Authorization"] = f"Bearer {self._credentials.bearer()}"
+        elif self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
 

@@ -14,6 +14,7 @@ next calls fail or answer a given raw body; ``delay_next`` makes them slow.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -22,9 +23,11 @@ from datetime import datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 from application.urssaf_port import STATUS_LABELS
 
+TOKEN_PATH = "/api/oauth/v1/token"
 SUBMIT_PATH = "/demandePaiement"
 SEARCH_PATH = "/demandePaiement/rechercher"
 MAX_SEARCH_IDS = 10
@@ -82,8 +85,20 @@ class _Known:
 
 
 @dataclass
+class OAuth:
+    """The token endpoint's side: the credentials it accepts and the tokens it gave."""
+
+    client_id: str
+    client_secret: str
+    expires_in: int = 3600
+    issued: list[str] = field(default_factory=list)
+    revoked: set[str] = field(default_factory=set)
+
+
+@dataclass
 class _State:
     token: str | None
+    oauth: OAuth | None = None
     calls: list[Call] = field(default_factory=list)
     canned: list[_Canned] = field(default_factory=list)
     known: dict[str, _Known] = field(default_factory=dict)
@@ -93,9 +108,10 @@ class _State:
 class UrssafStub:
     """Context manager: starts the server on enter, stops it on exit."""
 
-    def __init__(self, token: str | None = None) -> None:
+    def __init__(self, token: str | None = None, oauth: OAuth | None = None) -> None:
+        """`token`: the one bearer accepted; `oauth`: tokens come from the stub's token endpoint."""
         self.token = token
-        self._state = _State(token)
+        self._state = _State(token, oauth)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -130,6 +146,16 @@ class UrssafStub:
     def received(self) -> list[Any]:
         return [call.body for call in self.calls]
 
+    @property
+    def token_url(self) -> str:
+        return self.url + TOKEN_PATH
+
+    def revoke_tokens(self) -> None:
+        """Every token given so far is refused from now on (401), as after its expiry."""
+        with self._state.lock:
+            assert self._state.oauth is not None
+            self._state.oauth.revoked.update(self._state.oauth.issued)
+
     def set_status(self, request_id: str, code: int, changed_at: str | None = None) -> None:
         with self._state.lock:
             known = self._state.known[request_id]
@@ -158,7 +184,11 @@ class _Handler(BaseHTTPRequestHandler):
         state: _State = self.server.state  # type: ignore[attr-defined]
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         body = _parse(raw)
-        status, answer = _answer(state, self.path, dict(self.headers), body)
+        if self.path == TOKEN_PATH:
+            body = parse_qs(raw.decode("latin-1"))
+            status, answer = _token(state, dict(self.headers), body)
+        else:
+            status, answer = _answer(state, self.path, dict(self.headers), body)
         with state.lock:
             state.calls.append(Call(self.path, dict(self.headers), body, status))
         self._send(status, answer)
@@ -198,6 +228,28 @@ def _answer(state: _State, path: str, headers: dict[str, str], body: Any) -> tup
     return 200, _dumps({"infoDemandePaiements": _search(state, body["idDemandePaiements"])})
 
 
+def _token(state: _State, headers: dict[str, str], form: dict[str, list[str]]) -> tuple[int, bytes]:
+    """OAuth2 client credentials (RFC 6749 4.4): Basic auth, grant_type and the API's scope."""
+    oauth = state.oauth
+    lowered = {name.lower(): value for name, value in headers.items()}
+    expected = "Basic " + base64.b64encode(f"{oauth.client_id}:{oauth.client_secret}".encode()).decode() if oauth else None
+    if oauth is None or lowered.get("authorization") != expected:
+        return 401, _dumps({"error": "invalid_client"})
+    if form.get("grant_type") != ["client_credentials"] or form.get("scope") != ["homeplus.tiersprestations"]:
+        return 400, _dumps({"error": "invalid_request"})
+    with state.lock:
+        oauth.issued.append(f"tok-{len(oauth.issued) + 1}")
+        token = oauth.issued[-1]
+    return 200, _dumps({"access_token": token, "token_type": "Bearer", "expires_in": oauth.expires_in})
+
+
+def _authorized(state: _State, authorization: str | None) -> bool:
+    if state.oauth is not None:
+        token = (authorization or "").removeprefix("Bearer ")
+        return token in state.oauth.issued and token not in state.oauth.revoked
+    return state.token is None or authorization == f"Bearer {state.token}"
+
+
 def _take_canned(state: _State) -> _Canned | None:
     with state.lock:
         return state.canned.pop(0) if state.canned else None
@@ -208,7 +260,7 @@ def _refuse_call(
 ) -> tuple[int, bytes] | None:
     """An HTTP error for the whole call, or None when the call is acceptable."""
     lowered = {name.lower(): value for name, value in headers.items()}
-    if state.token is not None and lowered.get("authorization") != f"Bearer {state.token}":
+    if not _authorized(state, lowered.get("authorization")):
         return 401, _error("ERR_AUTH", "jeton absent ou invalide")
     if path not in (SUBMIT_PATH, SEARCH_PATH):
         return 404, _error("ERR_RESSOURCE", "ressource inconnue")

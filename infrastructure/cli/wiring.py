@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime
 
 import structlog
@@ -24,6 +25,7 @@ from infrastructure.runtime import tune_garbage_collection
 from infrastructure.store import database_url, open_app
 from infrastructure.terms_files import load_catalog
 from infrastructure.urssaf_http import UrssafHttpGateway
+from infrastructure.urssaf_oauth import TOKEN_URL, ClientCredentials
 from infrastructure.urssaf_simulator import UrssafSimulator
 from infrastructure.vault import Vault
 from projections.persisted import Follower
@@ -41,11 +43,24 @@ def log_key() -> bytes | None:
 
 
 def gateway_for(now: datetime) -> UrssafGateway:
-    """The real URSSAF API when BILLING_URSSAF_URL is set; the deemed-timeline simulator else."""
+    """The real URSSAF API when BILLING_URSSAF_URL is set (README, "URSSAF"): with OAuth2 client
+    credentials from BILLING_URSSAF_CLIENT_ID / _CLIENT_SECRET (token URL BILLING_URSSAF_TOKEN_URL,
+    default the Swagger's), else a bearer BILLING_URSSAF_TOKEN given as is; the deemed-timeline
+    simulator else."""
     url = os.environ.get("BILLING_URSSAF_URL")
-    if url:
-        return UrssafHttpGateway(url, token=os.environ.get("BILLING_URSSAF_TOKEN"))
-    return UrssafSimulator(now)
+    if not url:
+        return UrssafSimulator(now)
+    client_id, secret = os.environ.get("BILLING_URSSAF_CLIENT_ID"), os.environ.get("BILLING_URSSAF_CLIENT_SECRET")
+    if client_id and secret:
+        return UrssafHttpGateway(url, credentials=credentials_for(
+            client_id, secret, os.environ.get("BILLING_URSSAF_TOKEN_URL") or TOKEN_URL))
+    return UrssafHttpGateway(url, token=os.environ.get("BILLING_URSSAF_TOKEN"))
+
+
+@cache
+def credentials_for(client_id: str, secret: str, token_url: str) -> ClientCredentials:
+    """One token holder per process and credentials: a scheduler's daily runs keep its token."""
+    return ClientCredentials(client_id, secret, token_url)
 
 
 @dataclass
