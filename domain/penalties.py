@@ -56,12 +56,18 @@ def lateness(due: Due, account: Account, as_of: date, terms: LatePaymentTerms, e
     for boundary in _boundaries(due.payable_on, as_of, payments):
         if balance > 0:
             rate = annual_rate(terms, ecb, day, due.payable_on)
-            interest += balance * due.ht_ratio * rate / 100 * (boundary - day).days / terms.day_count
+            interest += balance * base_ratio(due, terms) * rate / 100 * (boundary - day).days / terms.day_count
             last_day = boundary
         balance -= sum((amount for paid_on, amount in payments if paid_on == boundary), ZERO)
         day = boundary
     return Lateness(due.number, due.payable_on, (last_day - due.payable_on).days, max(balance, ZERO),
                     to_cents(interest))
+
+
+def base_ratio(due: Due, terms: LatePaymentTerms) -> Decimal:
+    """The share of the unpaid TTC balance the interest runs on: all of it (the debt is the TTC
+    amount: BTBCONNECT, C. com. L441-10), or its HT part (L'Étincelle's CGV art. 9)."""
+    return Decimal(1) if terms.interest_base == "ttc" else due.ht_ratio
 
 
 def _boundaries(due_on: date, as_of: date, payments: list[tuple[date, Decimal]]) -> list[date]:

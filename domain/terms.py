@@ -87,6 +87,8 @@ class LatePaymentTerms(Rule):
     ecb_rate_of: Literal["half_year", "due_date"]
     recovery_fee: Money
     consumer_clients: bool
+    # The amount the interest runs on (INTERPRETATION.md): what is owed including VAT, or excluding it.
+    interest_base: Literal["ttc", "ht"]
     day_count: int = Field(gt=0)
     mention: str = Field(min_length=1)
     penalty_mention: str = Field(min_length=1)

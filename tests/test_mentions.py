@@ -104,7 +104,7 @@ def test_a_penalty_invoice_carries_its_mentions(db_url: str) -> None:
     billing_json("advance", "--to", "2026-05-31", db=db_url)
     penalty = billing_json("penalties", "invoice", "--client", "C1", "--as-of", "2026-07-01", db=db_url)
     m = penalty["mentions"]
-    # 1491.67 HT × 12.15 % × 47 / 365 = 23.34, and the 40.00 fee: out of scope of VAT (indemnities).
-    assert m["vat_recap"] == recap(("0", "63.34", "0.00", "Pénalités de retard et indemnité forfaitaire : hors du "
+    # 1790.00 TTC × 12.15 % × 47 / 365 = 28.00, and the 40.00 fee: out of scope of VAT (indemnities).
+    assert m["vat_recap"] == recap(("0", "68.00", "0.00", "Pénalités de retard et indemnité forfaitaire : hors du "
                                                           "champ de la TVA (indemnités)."))
     assert (m["title"], m["recovery_fee"], penalty["buyer"]["missing"]) == ("Facture", "40.00", ["address", "siren"])

@@ -38,10 +38,11 @@ def test_ageing_on_a_given_date(scenario: str) -> None:
 
 def test_interest_and_fees_accrue_per_late_invoice(scenario: str) -> None:
     alpha = by_client(billing_json("receivables", "--as-of", "2026-08-01", "--client", "C-ALPHA", db=scenario))["C-ALPHA"]
-    # ECB 2.15 % + 10 points = 12.15 %, on HT, per day / 365, rounded per invoice:
-    # 00001 1491.67 × 1 day = 0.50; 00002 (590 × 9 + 490 × 73) days = 13.67; 00005 590 × 51 = 10.02;
-    # 00006 318 × 32 = 3.39; 00009 590 × 21 = 4.12 → 31.70; five late invoices × 40.00.
-    assert (alpha["penalty_interest"], alpha["recovery_fees"], alpha["penalties"]) == ("31.70", "200.00", "231.70")
+    # ECB 2.15 % + 10 points = 12.15 %, on the TTC owed (INTERPRETATION.md), per day / 365, rounded
+    # per invoice: 00001 1790.00 × 1 day = 0.5958 → 0.60; 00002 (590 × 9 + 490 × 73) days = 13.67;
+    # 00005 590 × 51 = 10.02; 00006 318 × 32 = 3.39; 00009 590 × 21 = 4.12 → 31.80; five late
+    # invoices × 40.00. (The exempt invoices' HT is their TTC.)
+    assert (alpha["penalty_interest"], alpha["recovery_fees"], alpha["penalties"]) == ("31.80", "200.00", "231.80")
 
 
 def pack_paid_47_days_late() -> list[dict]:
@@ -57,12 +58,13 @@ def test_an_invoice_paid_47_days_late(db_url: str) -> None:
     billing_json("ingest", "-", db=db_url, stdin=jsonl(pack_paid_47_days_late()))
     billing_json("advance", "--to", "2026-05-31", db=db_url)
     row = billing_json("receivables", "--as-of", "2026-07-01", db=db_url)[0]
-    # 1491.67 HT × 12.15 % × 47 / 365 = 23.3375 → 23.34, and the 40.00 fee.
-    assert (row["outstanding"], row["penalty_interest"], row["recovery_fees"]) == ("0.00", "23.34", "40.00")
+    # 1790.00 TTC × 12.15 % × 47 / 365 = 28.0049 → 28.00 (the Starter Pack bears VAT: the debt is
+    # its TTC amount), and the 40.00 fee.
+    assert (row["outstanding"], row["penalty_interest"], row["recovery_fees"]) == ("0.00", "28.00", "40.00")
     penalty = billing_json("penalties", "invoice", "--client", "C1", "--as-of", "2026-07-01", db=db_url)
     assert [(ln["code"], ln["total_ttc"], ln["vat"]) for ln in penalty["lines"]] == [
-        ("late_penalty", "23.34", "0.00"), ("recovery_fee", "40.00", "0.00")]
-    assert penalty["number"] == "BTB-2026-00002" and penalty["total_ttc"] == "63.34"
+        ("late_penalty", "28.00", "0.00"), ("recovery_fee", "40.00", "0.00")]
+    assert penalty["number"] == "BTB-2026-00002" and penalty["total_ttc"] == "68.00"
     again = run_billing("penalties", "invoice", "--client", "C1", "--as-of", "2026-07-01", db=db_url)
     assert "no penalty due" in again.stdout
     assert billing_json("receivables", "--as-of", "2026-07-01", db=db_url)[0]["penalties"] == "0.00"
