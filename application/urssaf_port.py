@@ -21,6 +21,9 @@ STATUS_LABELS = {
     60: "En refus de prélèvement",
     70: "Payée",
     110: "Annulée",
+    111: "Annulée après impayé",
+    112: "Annulée après recouvrement",
+    120: "Recouvrée",
 }
 
 
@@ -62,6 +65,8 @@ class RequestStatus:
     invoice_number: str
     code: int
     changed_at: datetime | None = None
+    rejection: str | None = None  # infoRejet: its code and the client's comment
+    paid: Decimal | None = None  # infoVirement: what URSSAF paid the provider
 
     @property
     def label(self) -> str:

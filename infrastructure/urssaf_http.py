@@ -34,6 +34,7 @@ from infrastructure.urssaf_oauth import ClientCredentials
 SUBMIT_PATH = "/demandePaiement"
 SEARCH_PATH = "/demandePaiement/rechercher"
 SEARCH_CHUNK = 10
+EMPTY_SEARCH = "ERR_RECHERCHE_VIDE"
 CODE_ACTIVITE = "10"  # soutien scolaire
 CODE_NATURE = "SCO"
 UNITE = "HEURE"
@@ -105,6 +106,8 @@ class UrssafHttpGateway:
 
     def _search(self, request_ids: list[str]) -> list[RequestStatus]:
         answer = self._post(SEARCH_PATH, {"idDemandePaiements": request_ids})
+        if answer.status == 400 and EMPTY_SEARCH in _error_codes(answer):
+            return []  # none of these ids is known yet: not an outage
         self._require_ok(SEARCH_PATH, answer)
         body = _json(SEARCH_PATH, answer)
         infos = body.get("infoDemandePaiements") if isinstance(body, dict) else None
@@ -272,16 +275,37 @@ def _submission(request: PaymentRequest, element: Any) -> Submission:
 
 
 def _request_status(info: Any) -> RequestStatus:
+    """InfoDemandePaiement: the invoice number is in the nested `demandePaiement`."""
     try:
-        status = info["statut"]
+        status, paid, rejected = info["statut"], info.get("infoVirement") or {}, info.get("infoRejet")
         return RequestStatus(
             request_id=_text(info["idDemandePaiement"]),
-            invoice_number=_text(info["numFactureTiers"]),
+            invoice_number=_text(info["demandePaiement"]["numFactureTiers"]),
             code=_status_code(status["code"]),
-            changed_at=_timestamp(info.get("dateModification")),
+            changed_at=_timestamp(info.get("dateModification") or paid.get("dateVirement")),
+            rejection=" – ".join(str(rejected[k]) for k in ("code", "commentaire") if rejected.get(k)) if rejected else None,
+            paid=_paid(paid.get("mntVirement")),
         )
     except (KeyError, TypeError, ValueError):
         raise _wrong_shape(SEARCH_PATH, "malformed infoDemandePaiements element") from None
+
+
+def _paid(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError("mntVirement must be a number")
+    return Decimal(str(value))
+
+
+def _error_codes(answer: _HttpAnswer) -> set[str]:
+    """The codes of an error answer (an array of `{code, message, description}`, or one)."""
+    try:
+        body = json.loads(answer.body)
+    except ValueError:
+        return set()
+    errors = body if isinstance(body, list) else [body]
+    return {e.get("code") for e in errors if isinstance(e, dict) and isinstance(e.get("code"), str)}
 
 
 def _text(value: Any) -> str:

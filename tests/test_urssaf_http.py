@@ -217,6 +217,22 @@ def test_unknown_ids_are_left_out(gateway: UrssafHttpGateway):
     assert [s.request_id for s in gateway.statuses(["DP-9999", "DP-0001"])] == ["DP-0001"]
 
 
+def test_a_search_that_finds_nothing_is_not_an_outage(stub: UrssafStub, gateway: UrssafHttpGateway):
+    assert gateway.statuses(["DP-9999"]) == []
+    assert stub.calls[-1].status == 400  # ERR_RECHERCHE_VIDE, as URSSAF answers it
+
+
+def test_the_real_answer_shape_is_read(stub: UrssafStub, gateway: UrssafHttpGateway):
+    """The Swagger's InfoDemandePaiement: numFactureTiers inside demandePaiement, infoRejet, infoVirement."""
+    gateway.submit(numbered(2))
+    stub.set_status("DP-0001", 40, rejection=("PREST_ABS", "La prestation n'a pas été honorée."))
+    stub.set_status("DP-0002", 70, changed_at="2025-04-09T00:00:00Z")
+    refused, paid = gateway.statuses(["DP-0001", "DP-0002"])
+    assert (refused.invoice_number, refused.code, refused.rejection) == (
+        "F-2025-0001", 40, "PREST_ABS – La prestation n'a pas été honorée.")
+    assert (paid.code, paid.paid, paid.label) == (70, Decimal("45.00"), "Payée")
+
+
 # -- failures --------------------------------------------------------------------------------
 
 
@@ -267,8 +283,10 @@ def test_a_submit_answer_of_the_wrong_shape_is_unavailable(
         b'{"infoDemandePaiements": {}}',
         b'{"infoDemandePaiements": [{"idDemandePaiement": "DP-0001"}]}',
         b'{"infoDemandePaiements": [{"idDemandePaiement": "DP-0001", "numFactureTiers": "F",'
+        b' "statut": {"code": "30"}}]}',  # the invoice number at the top level, not in demandePaiement
+        b'{"infoDemandePaiements": [{"idDemandePaiement": "DP-0001", "demandePaiement": {"numFactureTiers": "F"},'
         b' "statut": {"code": "validee"}}]}',
-        b'{"infoDemandePaiements": [{"idDemandePaiement": "DP-0001", "numFactureTiers": "F",'
+        b'{"infoDemandePaiements": [{"idDemandePaiement": "DP-0001", "demandePaiement": {"numFactureTiers": "F"},'
         b' "statut": {"code": "30"}, "dateModification": "hier"}]}',
     ],
 )

@@ -54,7 +54,8 @@ def test_a_401_asks_a_new_token_once(stub: UrssafStub) -> None:
     stub.revoke_tokens()  # as if it had expired early on URSSAF's side
     assert gateway.statuses(["DP-0001"]) == []
     assert token_calls(stub) == 2
-    assert [c.status for c in stub.calls if c.path != TOKEN_PATH] == [200, 401, 200]
+    # nothing was sent, so each search finds nothing (400 ERR_RECHERCHE_VIDE, read as no status)
+    assert [c.status for c in stub.calls if c.path != TOKEN_PATH] == [400, 401, 400]
 
 
 def test_wrong_credentials_are_a_clear_error_without_the_secret(stub: UrssafStub, capsys) -> None:

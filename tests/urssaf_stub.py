@@ -80,8 +80,10 @@ class _Known:
     """A payment request the stub accepted."""
 
     invoice_number: str
+    request: dict = field(default_factory=dict)  # as sent: the search nests it (demandePaiement)
     code: int = 10
     changed_at: str | None = None
+    rejection: tuple[str, str] | None = None  # infoRejet: code, commentaire
 
 
 @dataclass
@@ -156,11 +158,13 @@ class UrssafStub:
             assert self._state.oauth is not None
             self._state.oauth.revoked.update(self._state.oauth.issued)
 
-    def set_status(self, request_id: str, code: int, changed_at: str | None = None) -> None:
+    def set_status(self, request_id: str, code: int, changed_at: str | None = None,
+                   rejection: tuple[str, str] | None = None) -> None:
         with self._state.lock:
             known = self._state.known[request_id]
             known.code = code
             known.changed_at = changed_at
+            known.rejection = rejection
 
     def fail_next(self, http_status: int = 503, times: int = 1) -> None:
         body = json.dumps({"code": "ERR_SERVICE", "message": "indisponible"}).encode()
@@ -225,7 +229,10 @@ def _answer(state: _State, path: str, headers: dict[str, str], body: Any) -> tup
         return refusal
     if path == SUBMIT_PATH:
         return 200, _dumps([_submit_one(state, element) for element in body])
-    return 200, _dumps({"infoDemandePaiements": _search(state, body["idDemandePaiements"])})
+    found = _search(state, body["idDemandePaiements"])
+    if not found:  # as URSSAF answers a search that matches nothing
+        return 400, _dumps([_element_error("ERR_RECHERCHE_VIDE", "aucune demande de paiement trouvée")])
+    return 200, _dumps({"infoDemandePaiements": found})
 
 
 def _token(state: _State, headers: dict[str, str], form: dict[str, list[str]]) -> tuple[int, bytes]:
@@ -287,7 +294,7 @@ def _submit_one(state: _State, element: Any) -> dict[str, Any]:
         if errors:
             return {"numFactureTiers": invoice, "errors": errors}
         request_id = f"DP-{len(state.known) + 1:04d}"
-        state.known[request_id] = _Known(invoice)
+        state.known[request_id] = _Known(invoice, element)
     return {"idDemandePaiement": request_id, "numFactureTiers": invoice}
 
 
@@ -350,13 +357,19 @@ def _search(state: _State, request_ids: list[Any]) -> list[dict[str, Any]]:
 
 
 def _info(request_id: str, known: _Known) -> dict[str, Any]:
+    """InfoDemandePaiement of the Swagger: the request as sent nested in `demandePaiement`."""
     info: dict[str, Any] = {
         "idDemandePaiement": request_id,
-        "numFactureTiers": known.invoice_number,
+        "demandePaiement": known.request,
         "statut": {"code": str(known.code), "libelle": STATUS_LABELS.get(known.code, "")},
     }
+    if known.rejection is not None:
+        info["infoRejet"] = {"code": known.rejection[0], "commentaire": known.rejection[1]}
+    if known.code == 70:
+        info["infoVirement"] = {"mntVirement": known.request.get("mntFactureTTC"),
+                                "dateVirement": known.changed_at or "2025-01-01T00:00:00Z"}
     if known.changed_at is not None:
-        info["dateModification"] = known.changed_at
+        info["dateModification"] = known.changed_at  # not in the Swagger: read when present
     return info
 
 
@@ -369,4 +382,11 @@ def _error(code: str, message: str) -> bytes:
 
 
 def _dumps(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    """Amounts read as Decimal go back out as JSON numbers, with their digits."""
+    return json.dumps(payload, ensure_ascii=False, default=_number).encode("utf-8")
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
