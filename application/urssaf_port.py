@@ -57,6 +57,7 @@ class Submission:
     invoice_number: str
     request_id: str | None = None
     error: str | None = None
+    error_codes: tuple[str, ...] = ()  # URSSAF's codes of the refusal (ERR_FACTURE_DOUBLON, …)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ SUBMIT_PATH = "/demandePaiement"
 SEARCH_PATH = "/demandePaiement/rechercher"
 SEARCH_CHUNK = 10
 EMPTY_SEARCH = "ERR_RECHERCHE_VIDE"
+DUPLICATE = "ERR_FACTURE_DOUBLON"
 CODE_ACTIVITE = "10"  # soutien scolaire
 CODE_NATURE = "SCO"
 UNITE = "HEURE"
@@ -92,7 +93,21 @@ class UrssafHttpGateway:
             error = _batch_error(SUBMIT_PATH, answer)
             return [Submission(r.invoice_number, error=error) for r in requests]
         self._require_ok(SUBMIT_PATH, answer)
-        return _submissions(requests, _json(SUBMIT_PATH, answer))
+        return [self._adopted(request, s) for request, s in zip(requests, _submissions(requests, _json(SUBMIT_PATH, answer)))]
+
+    def _adopted(self, request: PaymentRequest, submission: Submission) -> Submission:
+        """A request refused as a duplicate invoice was received before (its answer lost): the
+        engine looks it up by its invoice date and adopts it instead of recording a refusal."""
+        if DUPLICATE not in submission.error_codes:
+            return submission
+        day = invoice_date(request)
+        answer = self._post(SEARCH_PATH, {"dateDebut": _day_start(day), "dateFin": _day_end(day)})
+        if answer.status == 400 and EMPTY_SEARCH in _error_codes(answer):
+            return submission
+        self._require_ok(SEARCH_PATH, answer)
+        infos = _json(SEARCH_PATH, answer).get("infoDemandePaiements") or []
+        found = [s for s in map(_request_status, infos) if s.invoice_number == request.invoice_number]
+        return Submission(request.invoice_number, request_id=found[0].request_id) if found else submission
 
     def statuses(self, request_ids: list[str]) -> list[RequestStatus]:
         """The current status of each request URSSAF knows; unknown ids are left out."""
@@ -156,7 +171,7 @@ class UrssafHttpGateway:
             "idTiersFacturation": self.id_tiers_facturation,
             "idClient": request.client_id,
             "numFactureTiers": request.invoice_number,
-            "dateFacture": request.last_day.isoformat(),
+            "dateFacture": invoice_date(request).isoformat(),
             "dateDebutEmploi": _day_start(request.first_day),
             "dateFinEmploi": _day_end(request.last_day),
             "mntAcompte": 0,
@@ -167,6 +182,11 @@ class UrssafHttpGateway:
 
 
 # -- request helpers -----------------------------------------------------------------------
+
+
+def invoice_date(request: PaymentRequest) -> date:
+    """dateFacture: the invoice's issue date (the last day of the period for requests made without it)."""
+    return request.issued_on or request.last_day
 
 
 def _line_json(line: RequestLine) -> dict[str, Any]:
@@ -267,7 +287,8 @@ def _submission(request: PaymentRequest, element: Any) -> Submission:
     errors = element.get("errors")
     if isinstance(errors, list) and errors:
         texts = [_error_text(e) for e in errors if isinstance(e, dict)]
-        return Submission(request.invoice_number, error="; ".join(texts) or "refused")
+        codes = tuple(e["code"] for e in errors if isinstance(e, dict) and isinstance(e.get("code"), str))
+        return Submission(request.invoice_number, error="; ".join(texts) or "refused", error_codes=codes)
     request_id = element.get("idDemandePaiement")
     if not isinstance(request_id, str) or not request_id:
         raise _wrong_shape(SUBMIT_PATH, "an element has neither idDemandePaiement nor errors")

@@ -351,3 +351,15 @@ def test_the_right_token_is_sent_as_bearer():
 def test_the_base_url_must_be_http():
     with pytest.raises(ValueError, match="http"):
         UrssafHttpGateway("file:///etc/passwd")
+
+
+def test_a_request_whose_answer_was_lost_is_adopted_not_refused(stub: UrssafStub, gateway: UrssafHttpGateway):
+    sent = PaymentRequest("F-2025-0007", CLIENT, date(2025, 3, 3), date(2025, 3, 28), Decimal("45.00"),
+                          (line("1.5", "30.00", "45.00"),), issued_on=date(2025, 3, 28))
+    stub.lose_next_answer()  # URSSAF records it, the answer never comes back
+    with pytest.raises(UrssafUnavailable):
+        gateway.submit([sent])
+    (again,) = gateway.submit([sent])  # the next run sends it again: ERR_FACTURE_DOUBLON
+    assert (again.request_id, again.error) == ("DP-0001", None)
+    assert stub.calls[-1].body == {"dateDebut": "2025-03-28T00:00:00Z", "dateFin": "2025-03-28T23:59:59Z"}
+    assert stub.received[0][0]["dateFacture"] == "2025-03-28"  # the invoice's issue date

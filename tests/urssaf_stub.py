@@ -104,6 +104,7 @@ class _State:
     calls: list[Call] = field(default_factory=list)
     canned: list[_Canned] = field(default_factory=list)
     known: dict[str, _Known] = field(default_factory=dict)
+    lose_answers: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -165,6 +166,11 @@ class UrssafStub:
             known.code = code
             known.changed_at = changed_at
             known.rejection = rejection
+
+    def lose_next_answer(self) -> None:
+        """The next submission is recorded, but its answer is lost (a 504 instead)."""
+        with self._state.lock:
+            self._state.lose_answers += 1
 
     def fail_next(self, http_status: int = 503, times: int = 1) -> None:
         body = json.dumps({"code": "ERR_SERVICE", "message": "indisponible"}).encode()
@@ -228,8 +234,11 @@ def _answer(state: _State, path: str, headers: dict[str, str], body: Any) -> tup
     if refusal is not None:
         return refusal
     if path == SUBMIT_PATH:
-        return 200, _dumps([_submit_one(state, element) for element in body])
-    found = _search(state, body["idDemandePaiements"])
+        answer = _dumps([_submit_one(state, element) for element in body])
+        with state.lock:
+            lost, state.lose_answers = state.lose_answers > 0, max(0, state.lose_answers - 1)
+        return (504, _error("ERR_TIMEOUT", "réponse perdue")) if lost else (200, answer)
+    found = _search(state, body["idDemandePaiements"]) if "idDemandePaiements" in body else _search_period(state, body)
     if not found:  # as URSSAF answers a search that matches nothing
         return 400, _dumps([_element_error("ERR_RECHERCHE_VIDE", "aucune demande de paiement trouvée")])
     return 200, _dumps({"infoDemandePaiements": found})
@@ -281,8 +290,13 @@ def _refuse_call(
 
 
 def _is_search(body: Any) -> bool:
-    ids = body.get("idDemandePaiements") if isinstance(body, dict) else None
-    return isinstance(ids, list) and 0 < len(ids) <= MAX_SEARCH_IDS
+    """By ids (1 to 10), or by a period of invoice dates (dateDebut, dateFin)."""
+    if not isinstance(body, dict):
+        return False
+    ids = body.get("idDemandePaiements")
+    if ids is not None:
+        return isinstance(ids, list) and 0 < len(ids) <= MAX_SEARCH_IDS
+    return isinstance(body.get("dateDebut"), str) and isinstance(body.get("dateFin"), str)
 
 
 def _submit_one(state: _State, element: Any) -> dict[str, Any]:
@@ -290,7 +304,7 @@ def _submit_one(state: _State, element: Any) -> dict[str, Any]:
     errors = _request_errors(element)
     with state.lock:
         if not errors and any(k.invoice_number == invoice for k in state.known.values()):
-            errors = [_element_error("ERR_DOUBLON", "facture déjà transmise")]
+            errors = [_element_error("ERR_FACTURE_DOUBLON", "facture déjà transmise")]
         if errors:
             return {"numFactureTiers": invoice, "errors": errors}
         request_id = f"DP-{len(state.known) + 1:04d}"
@@ -353,6 +367,14 @@ def _search(state: _State, request_ids: list[Any]) -> list[dict[str, Any]]:
     with state.lock:
         known = state.known
         found = [(r, known[r]) for r in request_ids if isinstance(r, str) and r in known]
+    return [_info(request_id, known) for request_id, known in found]
+
+
+def _search_period(state: _State, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The requests whose invoice date (dateFacture) lies in [dateDebut, dateFin]."""
+    first, last = body["dateDebut"][:10], body["dateFin"][:10]
+    with state.lock:
+        found = [(r, k) for r, k in state.known.items() if first <= str(k.request.get("dateFacture", ""))[:10] <= last]
     return [_info(request_id, known) for request_id, known in found]
 
 
