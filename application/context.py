@@ -61,6 +61,8 @@ class Sealer(Protocol):
 
     def keyed_digest(self, client_id: str, data: dict) -> str: ...
 
+    def open(self, client_id: str, token: str) -> dict | None: ...
+
 
 @dataclass
 class Context:

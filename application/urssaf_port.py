@@ -48,6 +48,7 @@ class PaymentRequest:
     amount: Decimal
     lines: tuple[RequestLine, ...]
     issued_on: date | None = None
+    birth_date: date | None = None  # the client's (dateNaissanceClient), opened from its sealed registration
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ who owes the money (refused, contested, debit failed) into facts of the usual ki
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 import structlog
 
@@ -15,6 +15,7 @@ from domain.calendar import paris_date
 from domain.errors import BillingError
 from domain.issuing import IssuedDocument
 from domain.sessions import TutoringSession
+from domain.urssaf_account import UrssafAccount
 from domain.urssaf_requests import UrssafRequest
 from projections.ledger import Ledger
 
@@ -37,12 +38,21 @@ class UrssafSync:
                                    and UrssafRequest.id_for(doc.number) not in ledger.aggregates)
         if not pending:
             return 0
-        answers = self.gateway.submit([payment_request(ledger, doc) for doc in pending])
+        answers = self.gateway.submit([payment_request(ledger, doc, self._birth_date(ledger, doc.client_id))
+                                       for doc in pending])
         requests = [UrssafRequest.sent(a.invoice_number, a.request_id, a.error, at, self.clock()) for a in answers]
         self.app.save(*requests)
         for a in answers:
             log.info("urssaf_request_sent", invoice=a.invoice_number, request_id=a.request_id, error=a.error)
         return len(requests)
+
+    def _birth_date(self, ledger: Ledger, client_id: str) -> date | None:
+        """What every payment request must carry (the Swagger's dateNaissanceClient): opened from
+        the client's sealed registration for the request, never kept; None once erased."""
+        account = ledger.aggregates.get(UrssafAccount.id_for(client_id))
+        vault = self.ingest.vault
+        data = vault.open(client_id, account.sealed_registration) if account and vault else None
+        return date.fromisoformat(str(data["birth_date"])) if data and data.get("birth_date") else None
 
     def poll(self, ledger: Ledger, at: datetime) -> int:
         open_requests = {r.request_id: r for r in ledger.of_type(UrssafRequest)
@@ -74,10 +84,10 @@ def covered_sessions(doc: IssuedDocument) -> list[str]:
     return sorted({s.split(":", 1)[1] for line in doc.lines if line.eligible for s in line.sources})
 
 
-def payment_request(ledger: Ledger, doc: IssuedDocument) -> PaymentRequest:
+def payment_request(ledger: Ledger, doc: IssuedDocument, birth_date: date | None = None) -> PaymentRequest:
     sessions = [ledger.aggregates[TutoringSession.id_for(s)] for s in covered_sessions(doc)]
     days = [paris_date(s.starts_at) for s in sessions]
     lines = tuple(RequestLine(line.description, line.hours, line.unit_price, line.total_ttc)
                   for line in doc.lines if line.eligible)
     return PaymentRequest(doc.number, doc.client_id, min(days), max(days),
-                          doc.details["avance_immediate"]["amount"], lines, doc.issued_on)
+                          doc.details["avance_immediate"]["amount"], lines, doc.issued_on, birth_date)

@@ -36,6 +36,8 @@ SEARCH_PATH = "/demandePaiement/rechercher"
 SEARCH_CHUNK = 10
 EMPTY_SEARCH = "ERR_RECHERCHE_VIDE"
 DUPLICATE = "ERR_FACTURE_DOUBLON"
+NO_BIRTH_DATE = ("not sent: the client's birth date (dateNaissanceClient, required by URSSAF) is not known; "
+                 "its URSSAF registration is missing or was erased")
 CODE_ACTIVITE = "10"  # soutien scolaire
 CODE_NATURE = "SCO"
 UNITE = "HEURE"
@@ -85,6 +87,13 @@ class UrssafHttpGateway:
 
     def submit(self, requests: list[PaymentRequest]) -> list[Submission]:
         """Sends the requests; one Submission per request, in the same order."""
+        unknown = [r for r in requests if r.birth_date is None]
+        known = [r for r in requests if r.birth_date is not None]
+        refused = {r.invoice_number: Submission(r.invoice_number, error=NO_BIRTH_DATE) for r in unknown}
+        sent = {s.invoice_number: s for s in self._submit(known)}
+        return [refused.get(r.invoice_number) or sent[r.invoice_number] for r in requests]
+
+    def _submit(self, requests: list[PaymentRequest]) -> list[Submission]:
         if not requests:
             return []
         payload = [self._request_json(request) for request in requests]
@@ -170,6 +179,7 @@ class UrssafHttpGateway:
         return {
             "idTiersFacturation": self.id_tiers_facturation,
             "idClient": request.client_id,
+            "dateNaissanceClient": _day_start(request.birth_date),
             "numFactureTiers": request.invoice_number,
             "dateFacture": invoice_date(request).isoformat(),
             "dateDebutEmploi": _day_start(request.first_day),

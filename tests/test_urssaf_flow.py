@@ -20,6 +20,7 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[UrssafStub]:
         monkeypatch.setenv("BILLING_URSSAF_URL", running.url)
         monkeypatch.setenv("BILLING_URSSAF_TOKEN", "s3cret")
         yield running
+        assert running.invalid == []  # what billing advance sent is what the Swagger's definitions say
 
 
 def two_sessions() -> list[dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ import pytest
 
 from application.urssaf_port import PaymentRequest, RequestLine, Submission, UrssafUnavailable
 from infrastructure.urssaf_http import UrssafHttpGateway
-from tests.urssaf_stub import UrssafStub
+from tests.urssaf_stub import UrssafStub, swagger_errors
 
 CLIENT = "client-dupont-lea"
 DESCRIPTION = "Maths, Léa Dupont, 3e"
@@ -28,7 +29,7 @@ def request(
     last_day: date = date(2025, 3, 28),
 ) -> PaymentRequest:
     total = sum((item.amount for item in lines), Decimal(0))
-    return PaymentRequest(number, CLIENT, first_day, last_day, total, lines)
+    return PaymentRequest(number, CLIENT, first_day, last_day, total, lines, birth_date=date(1984, 7, 14))
 
 
 def numbered(count: int) -> list[PaymentRequest]:
@@ -39,6 +40,7 @@ def numbered(count: int) -> list[PaymentRequest]:
 def stub() -> Iterator[UrssafStub]:
     with UrssafStub() as server:
         yield server
+        assert server.invalid == []  # every request and answer as the Swagger's definitions say
 
 
 @pytest.fixture
@@ -75,7 +77,8 @@ def test_submit_sends_the_fields_of_each_request(stub: UrssafStub, gateway: Urss
     assert sent["mntAcompte"] == 0
     assert sent["mntFactureTTC"] == Decimal("100.00")
     assert sent["mntFactureHT"] == Decimal("100.00")
-    assert "dateNaissanceClient" not in sent and "dateVersementAcompte" not in sent
+    assert sent["dateNaissanceClient"] == "1984-07-14T00:00:00Z"  # required by the Swagger
+    assert "dateVersementAcompte" not in sent
     assert sent["inputPrestations"] == [
         {
             "codeActivite": "10",
@@ -355,7 +358,7 @@ def test_the_base_url_must_be_http():
 
 def test_a_request_whose_answer_was_lost_is_adopted_not_refused(stub: UrssafStub, gateway: UrssafHttpGateway):
     sent = PaymentRequest("F-2025-0007", CLIENT, date(2025, 3, 3), date(2025, 3, 28), Decimal("45.00"),
-                          (line("1.5", "30.00", "45.00"),), issued_on=date(2025, 3, 28))
+                          (line("1.5", "30.00", "45.00"),), issued_on=date(2025, 3, 28), birth_date=date(1984, 7, 14))
     stub.lose_next_answer()  # URSSAF records it, the answer never comes back
     with pytest.raises(UrssafUnavailable):
         gateway.submit([sent])
@@ -363,3 +366,17 @@ def test_a_request_whose_answer_was_lost_is_adopted_not_refused(stub: UrssafStub
     assert (again.request_id, again.error) == ("DP-0001", None)
     assert stub.calls[-1].body == {"dateDebut": "2025-03-28T00:00:00Z", "dateFin": "2025-03-28T23:59:59Z"}
     assert stub.received[0][0]["dateFacture"] == "2025-03-28"  # the invoice's issue date
+
+
+def test_every_request_carries_the_clients_birth_date(stub: UrssafStub, gateway: UrssafHttpGateway):
+    (sent,) = gateway.submit([request("F-2025-0001")])
+    assert stub.received[0][0]["dateNaissanceClient"] == "1984-07-14T00:00:00Z" and sent.request_id == "DP-0001"
+    erased = replace(request("F-2025-0002"), birth_date=None)  # its registration was erased
+    (refused,) = gateway.submit([erased])
+    assert refused.request_id is None and "birth date" in refused.error and len(stub.calls) == 1  # not sent
+
+
+def test_the_swagger_schema_is_what_judges_the_requests():
+    body = [{"idTiersFacturation": "etincelle", "numFactureTiers": "F-1"}]  # most required fields missing
+    assert any("dateNaissanceClient" in e for e in swagger_errors("submit", body))
+    assert swagger_errors("submit", [UrssafHttpGateway("http://x")._request_json(request())]) == []

@@ -21,6 +21,7 @@ SECRET = "s3cr3t-do-not-print"
 def stub() -> Iterator[UrssafStub]:
     with UrssafStub(oauth=OAuth("etincelle-app", SECRET)) as server:
         yield server
+        assert server.invalid == []
 
 
 def token_calls(stub: UrssafStub) -> int:

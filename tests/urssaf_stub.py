@@ -25,7 +25,33 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+
 from application.urssaf_port import STATUS_LABELS
+
+# URSSAF's own description of the API (shared/reference/urssaf, copied here with the tests):
+# every request body is validated against its definitions, and every answer the stub gives too.
+SWAGGER = Path(__file__).parent / "reference" / "api-tiers-de-prestation.swagger.json"
+SCHEMAS = {"submit": {"type": "array", "items": {"$ref": "#/definitions/InputDemandePaiement"}},
+           "search": {"$ref": "#/definitions/InputRechercheDemandePaiement"},
+           "submitted": {"type": "array", "items": {"$ref": "#/definitions/OutputDemandePaiement"}},
+           "found": {"$ref": "#/definitions/OutputRechercheDemandePaiement"},
+           "errors": {"type": "array", "items": {"$ref": "#/definitions/Erreur"}}}
+
+
+@cache
+def _validator(name: str) -> jsonschema.Draft4Validator:
+    definitions = json.loads(SWAGGER.read_text(encoding="utf-8"))["definitions"]
+    return jsonschema.Draft4Validator({**SCHEMAS[name], "definitions": definitions})
+
+
+def swagger_errors(name: str, body: Any) -> list[str]:
+    """What the Swagger's schema `name` says is wrong with `body` (JSON numbers as floats)."""
+    plain = json.loads(json.dumps(body, default=float))
+    return [f"{'/'.join(map(str, e.path)) or '(body)'}: {e.message}" for e in _validator(name).iter_errors(plain)]
 
 TOKEN_PATH = "/api/oauth/v1/token"
 SUBMIT_PATH = "/demandePaiement"
@@ -104,6 +130,7 @@ class _State:
     calls: list[Call] = field(default_factory=list)
     canned: list[_Canned] = field(default_factory=list)
     known: dict[str, _Known] = field(default_factory=dict)
+    invalid: list[str] = field(default_factory=list)  # what the Swagger refused in the requests
     lose_answers: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -148,6 +175,12 @@ class UrssafStub:
     @property
     def received(self) -> list[Any]:
         return [call.body for call in self.calls]
+
+    @property
+    def invalid(self) -> list[str]:
+        """Every schema violation of the requests received so far (the Swagger's definitions)."""
+        with self._state.lock:
+            return list(self._state.invalid)
 
     @property
     def token_url(self) -> str:
@@ -233,15 +266,29 @@ def _answer(state: _State, path: str, headers: dict[str, str], body: Any) -> tup
     refusal = _refuse_call(state, path, headers, body)
     if refusal is not None:
         return refusal
+    invalid = swagger_errors("submit" if path == SUBMIT_PATH else "search", body)
+    if invalid:  # URSSAF answers 400 with an array of {code, message, description}
+        with state.lock:
+            state.invalid.extend(invalid)
+        return 400, _dumps([_element_error("ERR_FORMAT", "; ".join(invalid[:3]))])
     if path == SUBMIT_PATH:
-        answer = _dumps([_submit_one(state, element) for element in body])
+        answer = _dumps(_checked("submitted", [_submit_one(state, element) for element in body], state))
         with state.lock:
             lost, state.lose_answers = state.lose_answers > 0, max(0, state.lose_answers - 1)
         return (504, _error("ERR_TIMEOUT", "réponse perdue")) if lost else (200, answer)
     found = _search(state, body["idDemandePaiements"]) if "idDemandePaiements" in body else _search_period(state, body)
     if not found:  # as URSSAF answers a search that matches nothing
-        return 400, _dumps([_element_error("ERR_RECHERCHE_VIDE", "aucune demande de paiement trouvée")])
-    return 200, _dumps({"infoDemandePaiements": found})
+        return 400, _dumps(_checked("errors", [_element_error("ERR_RECHERCHE_VIDE", "aucune demande de paiement trouvée")],
+                                    state))
+    return 200, _dumps(_checked("found", {"infoDemandePaiements": found}, state))
+
+
+def _checked(name: str, answer: Any, state: _State) -> Any:
+    """The stub answers only what the Swagger allows: a wrong answer is its own bug, recorded."""
+    wrong = swagger_errors(name, answer)
+    with state.lock:
+        state.invalid.extend(f"answer {name}: {w}" for w in wrong)
+    return answer
 
 
 def _token(state: _State, headers: dict[str, str], form: dict[str, list[str]]) -> tuple[int, bytes]:
