@@ -50,6 +50,15 @@ class PostalAddress(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
+class UrssafCodes(BaseModel):
+    """How URSSAF's API names the provider's activity (InputPrestation codeNature, codeActivite)
+    and what complement2 carries; data, as the provider's declaration says."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code_nature: Short
+    code_activite: Short | None = None
+    complement2: Short | None = None
+
+
 OPTIONAL = ("legal_form", "capital", "representative", "address", "siren", "siret", "rcs", "vat_number", "orias",
             "sap_declaration", "sap_nature", "email", "phone", "website")
 
@@ -73,6 +82,7 @@ class ProviderIdentity(BaseModel):
     email: Short | None = None
     phone: Short | None = None
     website: Short | None = None
+    urssaf: UrssafCodes | None = None
     missing: tuple[str, ...] = ()
 
     @model_validator(mode="after")

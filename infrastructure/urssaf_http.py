@@ -29,6 +29,7 @@ from application.urssaf_port import (
     Submission,
     UrssafUnavailable,
 )
+from domain.identities import UrssafCodes
 from infrastructure.urssaf_oauth import ClientCredentials
 
 SUBMIT_PATH = "/demandePaiement"
@@ -38,8 +39,6 @@ EMPTY_SEARCH = "ERR_RECHERCHE_VIDE"
 DUPLICATE = "ERR_FACTURE_DOUBLON"
 NO_BIRTH_DATE = ("not sent: the client's birth date (dateNaissanceClient, required by URSSAF) is not known; "
                  "its URSSAF registration is missing or was erased")
-CODE_ACTIVITE = "10"  # soutien scolaire
-CODE_NATURE = "SCO"
 UNITE = "HEURE"
 CENT = Decimal("0.01")
 # 4xx answers that judge the content of the batch: every request of it is refused.
@@ -72,6 +71,7 @@ class UrssafHttpGateway:
         timeout: float = 10.0,
         id_tiers_facturation: str = "etincelle",
         credentials: ClientCredentials | None = None,
+        codes: UrssafCodes | None = None,
     ) -> None:
         """`credentials`: OAuth2 client credentials (the API's); `token`: a bearer given as is."""
         if urlsplit(base_url).scheme not in ("http", "https"):
@@ -81,6 +81,9 @@ class UrssafHttpGateway:
         self.id_tiers_facturation = id_tiers_facturation
         self._token = token
         self._credentials = credentials
+        if codes is None:
+            raise ValueError("the URSSAF codes of the activity are required (the provider's file, [version.urssaf])")
+        self.codes = codes
         self._opener = urllib.request.build_opener(_NoRedirect())
 
     # -- the port ----------------------------------------------------------------------
@@ -187,7 +190,7 @@ class UrssafHttpGateway:
             "mntAcompte": 0,
             "mntFactureTTC": amount,
             "mntFactureHT": amount,
-            "inputPrestations": [_line_json(line) for line in request.lines],
+            "inputPrestations": [_line_json(line, self.codes) for line in request.lines],
         }
 
 
@@ -199,11 +202,11 @@ def invoice_date(request: PaymentRequest) -> date:
     return request.issued_on or request.last_day
 
 
-def _line_json(line: RequestLine) -> dict[str, Any]:
+def _line_json(line: RequestLine, codes: UrssafCodes) -> dict[str, Any]:
     amount = _money(line.amount)
     return {
-        "codeActivite": CODE_ACTIVITE,
-        "codeNature": CODE_NATURE,
+        **({"codeActivite": codes.code_activite} if codes.code_activite else {}),
+        "codeNature": codes.code_nature,
         "quantite": _number(line.hours),
         "unite": UNITE,
         "mntUnitaireTTC": _money(line.unit_price),
@@ -211,6 +214,7 @@ def _line_json(line: RequestLine) -> dict[str, Any]:
         "mntPrestationHT": amount,
         "mntPrestationTVA": 0,
         "complement1": line.description,
+        **({"complement2": codes.complement2} if codes.complement2 else {}),
     }
 
 

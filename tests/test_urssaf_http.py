@@ -11,8 +11,12 @@ from decimal import Decimal
 import pytest
 
 from application.urssaf_port import PaymentRequest, RequestLine, Submission, UrssafUnavailable
+from infrastructure.provider_files import load_identities
 from infrastructure.urssaf_http import UrssafHttpGateway
 from tests.urssaf_stub import UrssafStub, swagger_errors
+
+# The activity's codes as L'Étincelle's identity file states them.
+CODES = load_identities().on("etincelle", date(2026, 1, 1)).urssaf
 
 CLIENT = "client-dupont-lea"
 DESCRIPTION = "Maths, Léa Dupont, 3e"
@@ -45,7 +49,7 @@ def stub() -> Iterator[UrssafStub]:
 
 @pytest.fixture
 def gateway(stub: UrssafStub) -> UrssafHttpGateway:
-    return UrssafHttpGateway(stub.url, timeout=5)
+    return UrssafHttpGateway(stub.url, timeout=5, codes=CODES)
 
 
 def assert_discreet(error: UrssafUnavailable) -> None:
@@ -82,7 +86,7 @@ def test_submit_sends_the_fields_of_each_request(stub: UrssafStub, gateway: Urss
     assert sent["inputPrestations"] == [
         {
             "codeActivite": "10",
-            "codeNature": "SCO",
+            "codeNature": "100",  # from the provider's file, as URSSAF codes soutien scolaire
             "quantite": Decimal("1.5"),
             "unite": "HEURE",
             "mntUnitaireTTC": Decimal("30.00"),
@@ -93,7 +97,7 @@ def test_submit_sends_the_fields_of_each_request(stub: UrssafStub, gateway: Urss
         },
         {
             "codeActivite": "10",
-            "codeNature": "SCO",
+            "codeNature": "100",  # from the provider's file, as URSSAF codes soutien scolaire
             "quantite": 2,
             "unite": "HEURE",
             "mntUnitaireTTC": Decimal("27.50"),
@@ -106,7 +110,7 @@ def test_submit_sends_the_fields_of_each_request(stub: UrssafStub, gateway: Urss
 
 
 def test_id_tiers_facturation_is_configurable(stub: UrssafStub):
-    UrssafHttpGateway(stub.url, id_tiers_facturation="T-123").submit([request()])
+    UrssafHttpGateway(stub.url, id_tiers_facturation="T-123", codes=CODES).submit([request()])
     assert stub.received[0][0]["idTiersFacturation"] == "T-123"
 
 
@@ -317,7 +321,7 @@ def test_a_closed_port_is_unavailable():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    gateway = UrssafHttpGateway(f"http://127.0.0.1:{port}", timeout=2)
+    gateway = UrssafHttpGateway(f"http://127.0.0.1:{port}", timeout=2, codes=CODES)
     with pytest.raises(UrssafUnavailable, match="unreachable") as caught:
         gateway.submit(numbered(1))
     assert_discreet(caught.value)
@@ -327,7 +331,7 @@ def test_a_closed_port_is_unavailable():
 
 def test_a_slow_answer_is_unavailable(stub: UrssafStub):
     stub.delay_next(1.0)
-    gateway = UrssafHttpGateway(stub.url, timeout=0.2)
+    gateway = UrssafHttpGateway(stub.url, timeout=0.2, codes=CODES)
     with pytest.raises(UrssafUnavailable, match="unreachable"):
         gateway.submit(numbered(1))
 
@@ -335,7 +339,7 @@ def test_a_slow_answer_is_unavailable(stub: UrssafStub):
 @pytest.mark.parametrize("token", ["wrong", None])
 def test_a_wrong_token_gets_401_and_is_unavailable(token: str | None):
     with UrssafStub(token="secret") as stub:
-        gateway = UrssafHttpGateway(stub.url, token=token)
+        gateway = UrssafHttpGateway(stub.url, token=token, codes=CODES)
         with pytest.raises(UrssafUnavailable, match="HTTP 401"):
             gateway.submit(numbered(1))
         with pytest.raises(UrssafUnavailable, match="HTTP 401"):
@@ -345,7 +349,7 @@ def test_a_wrong_token_gets_401_and_is_unavailable(token: str | None):
 
 def test_the_right_token_is_sent_as_bearer():
     with UrssafStub(token="secret") as stub:
-        gateway = UrssafHttpGateway(stub.url, token="secret")
+        gateway = UrssafHttpGateway(stub.url, token="secret", codes=CODES)
         [submission] = gateway.submit(numbered(1))
         assert gateway.statuses([submission.request_id])[0].code == 10  # type: ignore[list-item]
         assert {call.headers["Authorization"] for call in stub.calls} == {"Bearer secret"}
@@ -353,7 +357,7 @@ def test_the_right_token_is_sent_as_bearer():
 
 def test_the_base_url_must_be_http():
     with pytest.raises(ValueError, match="http"):
-        UrssafHttpGateway("file:///etc/passwd")
+        UrssafHttpGateway("file:///etc/passwd", codes=CODES)
 
 
 def test_a_request_whose_answer_was_lost_is_adopted_not_refused(stub: UrssafStub, gateway: UrssafHttpGateway):
@@ -379,4 +383,4 @@ def test_every_request_carries_the_clients_birth_date(stub: UrssafStub, gateway:
 def test_the_swagger_schema_is_what_judges_the_requests():
     body = [{"idTiersFacturation": "etincelle", "numFactureTiers": "F-1"}]  # most required fields missing
     assert any("dateNaissanceClient" in e for e in swagger_errors("submit", body))
-    assert swagger_errors("submit", [UrssafHttpGateway("http://x")._request_json(request())]) == []
+    assert swagger_errors("submit", [UrssafHttpGateway("http://x", codes=CODES)._request_json(request())]) == []

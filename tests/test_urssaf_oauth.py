@@ -11,7 +11,7 @@ import pytest
 from application.urssaf_port import UrssafUnavailable
 from infrastructure.urssaf_http import UrssafHttpGateway
 from infrastructure.urssaf_oauth import RENEW_BEFORE, ClientCredentials
-from tests.test_urssaf_http import request
+from tests.test_urssaf_http import CODES, request
 from tests.urssaf_stub import TOKEN_PATH, OAuth, UrssafStub
 
 SECRET = "s3cr3t-do-not-print"
@@ -29,7 +29,8 @@ def token_calls(stub: UrssafStub) -> int:
 
 
 def test_the_token_is_asked_once_and_sent_as_bearer(stub: UrssafStub) -> None:
-    gateway = UrssafHttpGateway(stub.url, credentials=ClientCredentials("etincelle-app", SECRET, stub.token_url))
+    gateway = UrssafHttpGateway(stub.url, codes=CODES,
+                                credentials=ClientCredentials("etincelle-app", SECRET, stub.token_url))
     gateway.submit([request("F-1")])
     gateway.statuses(["DP-0001"])
     assert token_calls(stub) == 1
@@ -40,7 +41,7 @@ def test_the_token_is_asked_once_and_sent_as_bearer(stub: UrssafStub) -> None:
 def test_a_token_is_renewed_before_it_ends(stub: UrssafStub) -> None:
     now = [0.0]
     credentials = ClientCredentials("etincelle-app", SECRET, stub.token_url, clock=lambda: now[0])
-    gateway = UrssafHttpGateway(stub.url, credentials=credentials)
+    gateway = UrssafHttpGateway(stub.url, credentials=credentials, codes=CODES)
     gateway.statuses(["DP-0001"])
     now[0] = 3600 - RENEW_BEFORE - 1  # still a minute and more to go: kept
     gateway.statuses(["DP-0001"])
@@ -50,7 +51,8 @@ def test_a_token_is_renewed_before_it_ends(stub: UrssafStub) -> None:
 
 
 def test_a_401_asks_a_new_token_once(stub: UrssafStub) -> None:
-    gateway = UrssafHttpGateway(stub.url, credentials=ClientCredentials("etincelle-app", SECRET, stub.token_url))
+    gateway = UrssafHttpGateway(stub.url, codes=CODES,
+                                credentials=ClientCredentials("etincelle-app", SECRET, stub.token_url))
     gateway.statuses(["DP-0001"])
     stub.revoke_tokens()  # as if it had expired early on URSSAF's side
     assert gateway.statuses(["DP-0001"]) == []
@@ -61,7 +63,7 @@ def test_a_401_asks_a_new_token_once(stub: UrssafStub) -> None:
 
 def test_wrong_credentials_are_a_clear_error_without_the_secret(stub: UrssafStub, capsys) -> None:
     gateway = UrssafHttpGateway(stub.url, credentials=ClientCredentials("etincelle-app", "wrong-" + SECRET,
-                                                                        stub.token_url))
+                                                                        stub.token_url), codes=CODES)
     with pytest.raises(UrssafUnavailable) as refused:
         gateway.submit([request("F-1")])
     assert "HTTP 401" in str(refused.value) and "BILLING_URSSAF_CLIENT_SECRET" in str(refused.value)

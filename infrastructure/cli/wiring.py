@@ -50,11 +50,13 @@ def gateway_for(now: datetime) -> UrssafGateway:
     url = os.environ.get("BILLING_URSSAF_URL")
     if not url:
         return UrssafSimulator(now)
+    identity = load_identities().on("etincelle", now.date())
+    codes = identity.urssaf if identity else None
     client_id, secret = os.environ.get("BILLING_URSSAF_CLIENT_ID"), os.environ.get("BILLING_URSSAF_CLIENT_SECRET")
     if client_id and secret:
-        return UrssafHttpGateway(url, credentials=credentials_for(
+        return UrssafHttpGateway(url, codes=codes, credentials=credentials_for(
             client_id, secret, os.environ.get("BILLING_URSSAF_TOKEN_URL") or TOKEN_URL))
-    return UrssafHttpGateway(url, token=os.environ.get("BILLING_URSSAF_TOKEN"))
+    return UrssafHttpGateway(url, codes=codes, token=os.environ.get("BILLING_URSSAF_TOKEN"))
 
 
 @cache
