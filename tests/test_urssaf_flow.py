@@ -63,6 +63,8 @@ def test_a_refused_request_is_owed_by_the_client(db_url: str, stub: UrssafStub) 
     refused = avance(db_url, "ETS-2026-00001")
     assert refused["avance_immediate"]["status"] == "refused"
     assert refused["balance"] == "90.00"
+    (status,) = billing_json("urssaf", "status", db=db_url)
+    assert (status["number"], status["state"], status["error"]) == ("ETS-2026-00001", "refused", "ERR_CLIENT: client inconnu")
 
 
 def test_an_outage_issues_the_documents_and_sends_later(db_url: str, stub: UrssafStub) -> None:
@@ -70,5 +72,7 @@ def test_an_outage_issues_the_documents_and_sends_later(db_url: str, stub: Urssa
     stub.fail_next(503)
     first = billing_json("advance", "--to", "2026-01-31", db=db_url)
     assert first["issued"] == 1 and "503" in first["urssaf_error"]
+    assert [r["state"] for r in billing_json("urssaf", "status", db=db_url)] == ["not sent yet"]
     assert billing_json("advance", "--to", "2026-01-31", db=db_url)["urssaf_requests_sent"] == 1
+    assert [(r["state"], r["request_id"]) for r in billing_json("urssaf", "status", db=db_url)] == [("Intégrée", "DP-0001")]
     assert "BILLING_URSSAF_URL" in os.environ

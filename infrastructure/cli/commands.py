@@ -21,7 +21,9 @@ from infrastructure.cli.wiring import log_key, services
 from infrastructure.clock import system_clock
 from infrastructure.demo import run_demo
 from infrastructure.ecb_rates import load_ecb_rates
-from infrastructure.cli.file_commands import attestation_file, document, providers_check  # noqa: F401 - run by name
+from infrastructure.cli.file_commands import (  # noqa: F401 - run by name
+    attestation_file, document, providers_check, urssaf_status,
+)
 from infrastructure.terms_files import load_catalog, load_version
 from projections.attestations import attestation_rows
 from projections.invoices import InvoiceFilter, invoice_rows

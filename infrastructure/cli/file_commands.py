@@ -1,5 +1,6 @@
-"""Commands that read the providers' identity files or write documents as files: `billing
-providers check`, `billing document`, `billing attestations --pdf`."""
+"""Commands that read the providers' identity files, write documents as files, or tell where the
+URSSAF requests stand: `billing providers check`, `billing document`, `billing attestations --pdf`,
+`billing urssaf status`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from domain.errors import BillingError
-from infrastructure.cli.output import print_json
+from infrastructure.cli.output import print_json, table
 from infrastructure.cli.wiring import services
 from infrastructure.provider_files import identity_files, read_versions
 from projections.ledger import read_ledger
@@ -57,4 +58,18 @@ def attestation_file(args: argparse.Namespace, rows: list[dict]) -> int:
         raise BillingError("--pdf writes one client's attestation: name a client of L'Étincelle with --client ID")
     write_file(args.pdf, attestation_pdf(rows[0]))
     print(f"{args.client} {args.year}: wrote {args.pdf}")
+    return 0
+
+
+def urssaf_status(args: argparse.Namespace) -> int:
+    from projections.urssaf_status import urssaf_status as status_rows
+
+    with services(args.db) as s:
+        rows = status_rows(read_ledger(s.app, facts=False), args.client)
+    if args.format == "json":
+        print_json(rows)
+    else:
+        print(table(["invoice", "client", "issued", "amount", "state", "request", "reason"],
+                    [[r["number"], r["client_id"], r["issued_on"], r["amount"], r["state"], r["request_id"] or "",
+                      r["error"] or ""] for r in rows], {3}))
     return 0

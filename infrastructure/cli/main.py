@@ -163,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = common(terms.add_parser("check", help="validate a version and warn about what deserves it"))
     p.add_argument("reference", metavar="REF|PATH")
     p.set_defaults(run=lazy("terms_check"))
+    urssaf = sub.add_parser("urssaf", help="URSSAF's avance immédiate").add_subparsers(
+        dest="urssaf_command", required=True)
+    p = common(urssaf.add_parser("status", help="where each payment request stands: not sent yet, refused "
+                                 "and why, or its last status"))
+    p.add_argument("--client", metavar="ID")
+    p.set_defaults(run=lazy("urssaf_status"))
     providers = sub.add_parser("providers", help="the providers' legal identities").add_subparsers(
         dest="providers_command", required=True)
     p = common(providers.add_parser("check", help="validate the identity files and say what each lacks"))
