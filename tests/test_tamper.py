@@ -8,33 +8,21 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+import sys
+from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.billing_cli import billing_json, jsonl, run_billing
 from tests.test_btb_scenario import history
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from probe_lib.event_table import event_table  # noqa: E402
+
 KEY = base64.b64encode(bytes(range(32))).decode()
 
 
-@contextmanager
-def table(url: str) -> Iterator[tuple[Any, str, str]]:
-    """A connection to the store's event table: (connection, table name, placeholder)."""
-    if url.startswith("postgresql"):
-        with psycopg.connect(url) as conn:
-            yield conn, "billing_events", "%s"
-        return
-    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
-    try:
-        yield conn, "stored_events", "?"
-        conn.commit()
-    finally:
-        conn.close()
+table = event_table  # the event table opened behind the engine's back (scripts/probe_lib)
 
 
 def rows(url: str, topic: str) -> list[tuple]:

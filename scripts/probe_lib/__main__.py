@@ -10,7 +10,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -18,10 +17,10 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 
 from bench_lib import history
 from bench_lib.runner import REPO, postgres_database
+from probe_lib.event_table import event_table
 from probe_lib.hostile import kinds
 
 BILLING = str(Path(sys.executable).parent / "billing")
@@ -128,22 +127,8 @@ def tampering(store: Store, facts: bytes) -> dict:
 # --- edits behind the engine's back ----------------------------------------------------------
 
 
-@contextlib.contextmanager
-def events(db: str) -> Iterator[tuple]:
-    if db.startswith("postgresql"):
-        with psycopg.connect(db) as conn:
-            yield conn, "billing_events", "%s"
-        return
-    conn = sqlite3.connect(db.removeprefix("sqlite:///"))
-    try:
-        yield conn, "stored_events", "?"
-        conn.commit()
-    finally:
-        conn.close()
-
-
 def sql(db: str, statement: str, params: tuple = ()) -> list[tuple]:
-    with events(db) as (conn, table, mark):
+    with event_table(db) as (conn, table, mark):
         query = statement.format(t=table, p=mark)
         cursor = conn.execute(query, params) if params else conn.execute(query)
         return cursor.fetchall() if cursor.description else []
