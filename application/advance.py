@@ -20,6 +20,7 @@ from application.log_owners import ledger_owners
 from application.urssaf_port import UrssafGateway, UrssafUnavailable
 from application.urssaf_sync import UrssafSync
 from domain.btb_billing import btb_drafts
+from domain.errors import ConfigurationError
 from domain.ets_billing import ets_drafts
 from domain.penalty_billing import penalty_target
 from domain.calendar import end_of_day
@@ -39,6 +40,7 @@ GatewayFor = Callable[[datetime], UrssafGateway]
 class AdvanceReport:
     to: date
     issued: list[str] = field(default_factory=list)
+    urssaf_enrolled: int = 0
     urssaf_sent: int = 0
     urssaf_polled: int = 0
     urssaf_error: str | None = None
@@ -47,7 +49,8 @@ class AdvanceReport:
 
     def as_dict(self) -> dict:
         return {"to": self.to.isoformat(), "issued": len(self.issued), "numbers": self.issued,
-                "urssaf_requests_sent": self.urssaf_sent, "urssaf_requests_polled": self.urssaf_polled,
+                "urssaf_clients_registered": self.urssaf_enrolled, "urssaf_requests_sent": self.urssaf_sent,
+                "urssaf_requests_polled": self.urssaf_polled,
                 "urssaf_error": self.urssaf_error, "log_sealed": self.sealed, "attestations_issued": self.attested}
 
 
@@ -145,15 +148,18 @@ class AdvanceService:
                 log.info("urssaf_sync_skipped", reason="another run is talking to URSSAF; the next run sends "
                          "what it leaves")
                 return
-            self._sync(UrssafSync(self.ingest, self.gateway_for(end_of_day(to)), self.clock), to, report, ledger)
+            self._sync(to, report, ledger)
 
-    def _sync(self, sync: UrssafSync, to: date, report: AdvanceReport, ledger: Ledger) -> None:
+    def _sync(self, to: date, report: AdvanceReport, ledger: Ledger) -> None:
         try:
+            sync = UrssafSync(self.ingest, self.gateway_for(end_of_day(to)), self.clock)
             follow(self.app, ledger)  # what another run recorded before this one's turn
+            report.urssaf_enrolled += sync.enrol_clients(ledger, end_of_day(to))
+            follow(self.app, ledger)
             report.urssaf_sent += sync.send_pending(ledger, end_of_day(to))
             follow(self.app, ledger)
             report.urssaf_polled += sync.poll(ledger, end_of_day(to))
-        except UrssafUnavailable as exc:
+        except (UrssafUnavailable, ConfigurationError) as exc:
             # The documents stand; what was not sent is sent by the next run.
             report.urssaf_error = str(exc)
             log.warning("urssaf_unavailable", error=str(exc))

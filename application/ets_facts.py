@@ -66,6 +66,21 @@ class UrssafClientRegistered(Fact):
     address: Text
     email: Text
     iban: Text
+    # For URSSAF's API (POST /particulier): checked with the Swagger's patterns by the registration.
+    civility: Text | None = None
+    first_names: Text | None = None
+    birth_country_code: Text | None = None
+    birth_department: Text | None = None
+    birth_commune_code: Text | None = None
+    mobile_phone: Text | None = None
+    postal_address: dict[str, Text] | None = None
+    bic: Text | None = None
+    account_holder: Text | None = None
+
+
+class UrssafAccountActivated(Fact):
+    type: Literal["urssaf.account_activated"]
+    client_id: Id
 
 
 class UrssafClientRenounced(Fact):
@@ -95,7 +110,7 @@ class UrssafAccountUnblocked(Fact):
 
 register_fact_types(
     SessionBooked, SessionConfirmed, SessionCancelled, SessionHeld, SessionStudentAbsent,
-    UrssafClientRegistered, UrssafClientRenounced, UrssafRequestValidated, UrssafRequestContested,
+    UrssafClientRegistered, UrssafAccountActivated, UrssafClientRenounced, UrssafRequestValidated, UrssafRequestContested,
     UrssafDebitFailed, UrssafAccountUnblocked,
 )
 

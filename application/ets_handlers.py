@@ -101,14 +101,17 @@ def check_request_covers(s: TutoringSession, fact: Any, terms: EtincelleTerms) -
 
 def urssaf_client_registered(fact: f.UrssafClientRegistered, ctx: Context) -> list[Any]:
     client = ets_client(fact.client_id, ctx, "the URSSAF avance immédiate")
-    if ctx.exists(UrssafAccount, fact.client_id):
-        raise AlreadyExists(f"client {fact.client_id!r} is already registered with URSSAF")
     terms = ets_terms(ctx, None, fact.at)
     # CGV art. 8.5, 12: personal data is stored only sealed with the client's own key.
-    registration = registration_from_fact(fact.model_dump(exclude={"key", "type", "at", "client_id"}),
-                                          on=paris_date(fact.at), minimum_age=terms.minimum_client_age)
+    fields = fact.model_dump(exclude={"key", "type", "at", "client_id"}, exclude_none=True)
+    registration = registration_from_fact(fields, on=paris_date(fact.at), minimum_age=terms.minimum_client_age)
+    missing = registration.missing_for_api()
+    if ctx.exists(UrssafAccount, fact.client_id):
+        account = urssaf_account(fact.client_id, ctx)
+        account.complete_registration(ctx.vault.seal(client.client_id, registration.sealable()), missing, ctx.stamp)
+        return [account]
     sealed = ctx.vault.seal(client.client_id, registration.sealable())
-    return [UrssafAccount.register(client.client_id, sealed, ctx.stamp)]
+    return [UrssafAccount.register(client.client_id, sealed, ctx.stamp, missing)]
 
 
 def urssaf_account(client_id: str, ctx: Context) -> UrssafAccount:
@@ -118,6 +121,12 @@ def urssaf_account(client_id: str, ctx: Context) -> UrssafAccount:
 def urssaf_client_renounced(fact: f.UrssafClientRenounced, ctx: Context) -> list[Any]:
     account = urssaf_account(fact.client_id, ctx)
     account.renounce(ctx.stamp, ets_terms(ctx, None, fact.at))
+    return [account]
+
+
+def urssaf_account_activated(fact: f.UrssafAccountActivated, ctx: Context) -> list[Any]:
+    account = urssaf_account(fact.client_id, ctx)
+    account.activate(ctx.stamp)
     return [account]
 
 
@@ -134,6 +143,7 @@ HANDLERS = {
     "session.held": session_held,
     "session.student_absent": student_absent,
     "urssaf.client_registered": urssaf_client_registered,
+    "urssaf.account_activated": urssaf_account_activated,
     "urssaf.client_renounced": urssaf_client_renounced,
     "urssaf.request_validated": urssaf_answer("validated"),
     "urssaf.request_contested": urssaf_answer("contested"),

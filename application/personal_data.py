@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator,
@@ -25,6 +25,7 @@ from pydantic import (
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from application.urssaf_registration import address_problems, api_problems, flattened, missing_for_api
 from domain.calendar import PARIS
 from domain.errors import InvalidFact, MinorClient
 
@@ -41,9 +42,45 @@ FIELD_RULES = {
     "address": "5 to 300 characters",
     "email": "not a valid email address",
     "iban": IBAN_ERROR,
+    "civility": '"1" (Monsieur) or "2" (Madame)',
+    "first_names": "1 to 256 characters",
+    "birth_country_code": "an INSEE country code of 5 characters",
+    "birth_department": "an INSEE department code of 3 characters",
+    "birth_commune_code": "an INSEE commune code of 3 characters",
+    "mobile_phone": "10 to 12 characters",
+    "bic": "8 to 11 characters",
+    "account_holder": "1 to 100 characters",
+    "postal_address": "an object: commune_name, commune_code, postal_code, country_code, and optional "
+                      "street_number, street_letter, street_type_code, street_name, complement, locality",
 }
 
+ADDRESS_RULES = {"street_number": "1 to 20 characters", "street_letter": "1 character", "street_type_code": "1 to 4 characters",
+                 "street_name": "1 to 28 characters", "complement": "1 to 38 characters", "locality": "1 to 38 characters",
+                 "commune_name": "1 to 50 characters", "commune_code": "5 characters", "postal_code": "5 characters",
+                 "country_code": "5 characters"}
+
 Name = Annotated[str, Field(min_length=1, max_length=100, repr=False)]
+
+
+def _text(low: int, high: int) -> Any:
+    return Annotated[str | None, Field(min_length=low, max_length=high, repr=False)]
+
+
+class PostalAddress(BaseModel):
+    """InputAdresseDTO of URSSAF's API, with its lengths; its patterns are checked with the rest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    street_number: _text(1, 20) = None
+    street_letter: _text(1, 1) = None
+    street_type_code: _text(1, 4) = None
+    street_name: _text(1, 28) = None
+    complement: _text(1, 38) = None
+    locality: _text(1, 38) = None  # lieuDit
+    commune_name: Annotated[str, Field(min_length=1, max_length=50, repr=False)]
+    commune_code: Annotated[str, Field(min_length=5, max_length=5, repr=False)]
+    postal_code: Annotated[str, Field(min_length=5, max_length=5, repr=False)]
+    country_code: Annotated[str, Field(min_length=5, max_length=5, repr=False)]
 
 
 class UrssafRegistration(BaseModel):
@@ -58,6 +95,16 @@ class UrssafRegistration(BaseModel):
     address: Annotated[str, Field(min_length=5, max_length=300, repr=False)]
     email: Annotated[str, Field(min_length=3, max_length=254, repr=False)]
     iban: Annotated[str, Field(min_length=1, max_length=64, repr=False)]
+    # For registration with URSSAF's API (POST /particulier); all or none of them.
+    civility: Annotated[Literal["1", "2"] | None, Field(repr=False)] = None
+    first_names: _text(1, 256) = None
+    birth_country_code: _text(5, 5) = None
+    birth_department: _text(3, 3) = None
+    birth_commune_code: _text(3, 3) = None
+    mobile_phone: _text(10, 12) = None
+    postal_address: Annotated[PostalAddress | None, Field(repr=False)] = None
+    bic: _text(8, 11) = None
+    account_holder: _text(1, 100) = None
 
     @field_validator("birth_date", mode="before")
     @classmethod
@@ -86,9 +133,22 @@ class UrssafRegistration(BaseModel):
         check_adult(self.birth_date, on=on, minimum_age=context.get("minimum_age", MINIMUM_AGE))
         return self
 
+    @model_validator(mode="after")
+    def _ready_for_the_api(self) -> UrssafRegistration:
+        # Texts that name fields and rules only (see describe).
+        fields = self.model_dump(mode="json")
+        problems = api_problems(fields) + address_problems(fields.get("postal_address") or {})
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def missing_for_api(self) -> list[str]:
+        """Names of what URSSAF's POST /particulier needs and this registration lacks."""
+        return missing_for_api(self.model_dump(mode="json"))
+
     def sealable(self) -> dict[str, str]:
-        """The record to give ``Vault.seal``: strings only, the absent usage name left out."""
-        return {name: value for name, value in self.model_dump(mode="json").items() if value is not None}
+        """The record to give ``Vault.seal``: strings only (the address flattened), absent fields left out."""
+        return flattened(self.model_dump(mode="json"))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(<personal data hidden>)"
@@ -135,12 +195,16 @@ def describe(exc: ValidationError) -> list[str]:
     problems: dict[str, str] = {}
     for error in exc.errors(include_input=False, include_url=False, include_context=False):
         field = ".".join(str(part) for part in error["loc"]) or "(registration)"
+        if error["type"] == "value_error" and not error["loc"]:
+            for problem in error["msg"].removeprefix("Value error, ").split("; "):
+                problems.setdefault(problem.split(":", 1)[0], problem)
+            continue
         if error["type"] == "missing":
             rule = "required field is missing"
         elif error["type"] == "extra_forbidden":
             rule = "unknown field, not allowed"
         else:
-            rule = FIELD_RULES.get(field, "invalid value")
+            rule = FIELD_RULES.get(field) or ADDRESS_RULES.get(field.removeprefix("postal_address."), "invalid value")
         problems.setdefault(field, f"{field}: {rule}")
     return list(problems.values())
 

@@ -7,9 +7,10 @@ of INTERPRETATION.md, and an HTTP client for the real API.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 # URSSAF status codes of a payment request ("statut" of demandePaiement).
 STATUS_LABELS = {
@@ -49,6 +50,7 @@ class PaymentRequest:
     lines: tuple[RequestLine, ...]
     issued_on: date | None = None
     birth_date: date | None = None  # the client's (dateNaissanceClient), opened from its sealed registration
+    urssaf_client_id: str | None = None  # URSSAF's id of the client (idClient), given at its registration
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,16 @@ class Submission:
     request_id: str | None = None
     error: str | None = None
     error_codes: tuple[str, ...] = ()  # URSSAF's codes of the refusal (ERR_FACTURE_DOUBLON, …)
+    final: bool = False  # the request can never succeed as it is; otherwise it is sent again next run
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """URSSAF's answer to registering a client (POST /particulier): its idClient, or the error."""
+
+    client_id: str
+    urssaf_client_id: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class RequestStatus:
     changed_at: datetime | None = None
     rejection: str | None = None  # infoRejet: its code and the client's comment
     paid: Decimal | None = None  # infoVirement: what URSSAF paid the provider
+    paid_at: datetime | None = None  # infoVirement: when
 
     @property
     def label(self) -> str:
@@ -76,6 +89,14 @@ class RequestStatus:
 
 
 class UrssafGateway(Protocol):
+    # True: the engine registers each client with URSSAF and sends its requests only once the
+    # client activated the account (the real API); False: every registered client is taken as
+    # known and active (the simulator).
+    registers_clients: bool
+
+    def register(self, client_id: str, registration: Mapping[str, Any]) -> Enrolment:
+        """Registers a client from its opened registration data (personal data: never logged)."""
+
     def submit(self, requests: list[PaymentRequest]) -> list[Submission]:
         """Sends the requests; one Submission per request, in the same order."""
 

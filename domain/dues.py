@@ -9,7 +9,7 @@ from domain.allocation import CREDIT_NOTE, URSSAF, Due, Settlement
 from domain.calendar import paris_date, start_of_day
 from domain.issuing import IssuedDocument
 from domain.money import ZERO
-from domain.urssaf_requests import RequestTimeline
+from domain.urssaf_timeline import RequestTimeline
 
 
 def document_dues(
@@ -33,13 +33,13 @@ def document_dues(
         dues.append(Due(doc.number, doc.issued_on, total - amount, eligible=eligible - amount,
                         hours=hours - info["hours"], due_on=doc.due_on))
     fallback = timeline.falls_back_at
-    if fallback is not None and fallback <= as_of:
+    if fallback is not None and fallback <= as_of and not timeline.recovered(as_of):
         # CGV art. 9: payable at the URSSAF échéance; once URSSAF drops out, at once.
         return [*dues, Due(doc.number, doc.issued_on, amount, since=fallback, eligible=amount,
                            hours=info["hours"], due_on=paris_date(fallback))], []
     dues.append(Due(doc.number, doc.issued_on, amount, payer=URSSAF, eligible=amount,
                     hours=info["hours"], credit=info["urssaf_share"]))
-    debit = timeline.debit_at
-    if debit is None or debit > as_of:
+    paid = timeline.urssaf_pays(as_of)
+    if paid is None:
         return dues, []
-    return dues, [Settlement(f"urssaf:{doc.number}", debit, amount, doc.number, payer=URSSAF)]
+    return dues, [Settlement(f"urssaf:{doc.number}", paid[0], paid[1], doc.number, payer=URSSAF)]

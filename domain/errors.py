@@ -87,3 +87,7 @@ class DatedBeforeOrigin(BillingError):
 
 class LaterFactConflict(BillingError):
     """A fact that would make a fact recorded for a later business time impossible."""
+
+
+class ConfigurationError(BillingError):
+    """The engine's settings (environment, data files) lack what an operation needs."""

@@ -57,6 +57,7 @@ class UrssafCodes(BaseModel):
     code_nature: Short
     code_activite: Short | None = None
     complement2: Short | None = None
+    id_tiers_facturation: Short | None = None  # URSSAF's id of the provider, given when it is habilitated
 
 
 OPTIONAL = ("legal_form", "capital", "representative", "address", "siren", "siret", "rcs", "vat_number", "orias",

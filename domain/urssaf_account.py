@@ -11,21 +11,56 @@ from typing import ClassVar
 from uuid import UUID
 
 from domain.base import BillingAggregate, Stamp
-from domain.errors import UrssafStateError
+from domain.errors import AlreadyExists, UrssafStateError
 from domain.ids import aggregate_id
 from domain.terms import EtincelleTerms
 from domain.timeline import Mark, first_of, judge, moment, place, refuse_after, up_to
 
 RENOUNCED, UNBLOCKED = "urssaf.client_renounced", "urssaf.account_unblocked"
+REGISTERED, ACTIVATED = "urssaf.client_registered", "urssaf.account_activated"
 FAILED, ANSWERED = "urssaf.debit_failed", "urssaf.request_answered"
 ANSWER_TYPES = {"validated": "urssaf.request_validated", "contested": "urssaf.request_contested"}
 
 
 class UrssafAccount(BillingAggregate):
     class UrssafClientRegistered(BillingAggregate.Created):
-        recorded_by: ClassVar[str] = "urssaf.client_registered"
+        recorded_by: ClassVar[str] = REGISTERED
         client_id: str
         sealed_registration: str
+        # Names (never values) of what URSSAF's POST /particulier needs and the registration
+        # lacks; None in registrations recorded before it was kept.
+        missing_for_api: list[str] | None = None
+
+    class RegistrationCompleted(BillingAggregate.Event):
+        """A later urssaf.client_registered, before URSSAF knew the client, gave what was missing."""
+        recorded_by: ClassVar[str] = REGISTERED
+        sealed_registration: str
+        missing_for_api: list[str]
+
+        def apply(self, account: UrssafAccount) -> None:
+            account.sealed_registration = self.sealed_registration
+            account.missing_for_api = list(self.missing_for_api)
+
+    class ClientEnrolled(BillingAggregate.Event):
+        """URSSAF registered the client (POST /particulier) and gave its id (idClient)."""
+        urssaf_client_id: str
+
+        def apply(self, account: UrssafAccount) -> None:
+            account.urssaf_client_id = self.urssaf_client_id
+            account.enrolment_error = None
+
+    class EnrolmentRefused(BillingAggregate.Event):
+        error: str
+
+        def apply(self, account: UrssafAccount) -> None:
+            account.enrolment_error = self.error
+
+    class AccountActivated(BillingAggregate.Event):
+        recorded_by: ClassVar[str] = ACTIVATED
+
+        def apply(self, account: UrssafAccount) -> None:
+            first = account.activated_at
+            account.activated_at = self.at if first is None else min(first, self.at)
 
     class AvanceImmediateRenounced(BillingAggregate.Event):
         recorded_by: ClassVar[str] = RENOUNCED
@@ -60,9 +95,14 @@ class UrssafAccount(BillingAggregate):
             place(account.marks, Mark(self.at, ANSWER_TYPES[self.answer], self.fact,
                                       (self.session_id, self.starts_at)))
 
-    def __init__(self, client_id: str, sealed_registration: str, at: datetime):
+    def __init__(self, client_id: str, sealed_registration: str, at: datetime,
+                 missing_for_api: list[str] | None = None):
         self.client_id = client_id
         self.sealed_registration = sealed_registration
+        self.missing_for_api = missing_for_api
+        self.urssaf_client_id: str | None = None
+        self.enrolment_error: str | None = None
+        self.activated_at: datetime | None = None
         self.registered_at = at
         self.renounced_at: datetime | None = None
         self.unblocked_at: list[datetime] = []
@@ -74,9 +114,38 @@ class UrssafAccount(BillingAggregate):
         return aggregate_id("urssaf_account", client_id)
 
     @classmethod
-    def register(cls, client_id: str, sealed: str, stamp: Stamp) -> UrssafAccount:
+    def register(cls, client_id: str, sealed: str, stamp: Stamp, missing_for_api: list[str]) -> UrssafAccount:
         return cls._create_at(cls.UrssafClientRegistered, stamp, id=cls.id_for(client_id), client_id=client_id,
-                              sealed_registration=sealed)
+                              sealed_registration=sealed, missing_for_api=missing_for_api)
+
+    @property
+    def complete_for_api(self) -> bool:
+        return self.missing_for_api == []
+
+    def complete_registration(self, sealed: str, missing_for_api: list[str], stamp: Stamp) -> None:
+        """A registration again, to give what POST /particulier needs, while URSSAF does not know the client."""
+        if self.urssaf_client_id is not None or self.complete_for_api:
+            raise AlreadyExists(f"client {self.client_id!r} is already registered with URSSAF; changes to the "
+                                "registration go through URSSAF (the client's account)")
+        if missing_for_api:
+            raise AlreadyExists(f"client {self.client_id!r} is already registered with URSSAF; a new registration "
+                                f"replaces it only with all that URSSAF's API needs (missing: {', '.join(missing_for_api)})")
+        self.record(self.RegistrationCompleted, stamp, sealed_registration=sealed, missing_for_api=missing_for_api)
+
+    def activate(self, stamp: Stamp) -> None:
+        """The client activated the account URSSAF opened: requests may be sent from then on."""
+        self.check_not_before_origin(stamp.at, ACTIVATED, f"the URSSAF registration of client {self.client_id!r}")
+        self.record(self.AccountActivated, stamp)
+
+    def enrol(self, urssaf_client_id: str, stamp: Stamp) -> None:
+        self.record(self.ClientEnrolled, stamp, urssaf_client_id=urssaf_client_id)
+
+    def refuse_enrolment(self, error: str, stamp: Stamp) -> None:
+        self.record(self.EnrolmentRefused, stamp, error=error)
+
+    def ready_for_requests(self, at: datetime) -> bool:
+        """URSSAF knows the client and the client activated the account (API Tiers de prestation)."""
+        return self.urssaf_client_id is not None and self.activated_at is not None and self.activated_at <= at
 
     def _check(self, mark: Mark, earlier: list[Mark], terms: EtincelleTerms) -> None:
         refuse_after(mark, earlier, {RENOUNCED: (RENOUNCED,)}, f"client {self.client_id!r}", UrssafStateError,

@@ -1,24 +1,22 @@
-"""Payment requests to URSSAF (CGV art. 8 bis 8.2): one per invoice with avance immédiate.
-
-The request's life follows the deemed timeline of INTERPRETATION.md: sent when the invoice is
-issued, validated by the client within 48 hours or tacitly when they run out, the client's
-share debited two days after validation and the whole amount paid to the provider — unless the
-client contests it, the debit fails, or URSSAF refuses the request; then the client owes the
-amount directly.
-"""
+"""Payment requests to URSSAF (CGV art. 8 bis 8.2): one per invoice with avance immédiate, with
+what URSSAF's API answered about it (its id or refusal, and the statuses observed since)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
 from domain.base import BillingAggregate, Stamp
-from domain.calendar import end_of_day, paris_date, start_of_day
 from domain.ids import aggregate_id
-from domain.sessions import TutoringSession
-from domain.terms import EtincelleTerms
+
+
+# URSSAF's status codes (InfoDemandePaiement.statut.code) that change who owes or when it is paid.
+VALIDATED, PAID, RECOVERED = 30, 70, 120
+CANCELLED = (110, 111, 112)  # annulée; après impayé; après recouvrement: the client owes directly
+# The status → the fact it stands for, recorded for each session the request covers.
+STATUS_FACTS = {40: "urssaf.request_contested", 60: "urssaf.debit_failed", 111: "urssaf.debit_failed"}
+FINAL_STATUSES = frozenset({40, PAID, *CANCELLED, RECOVERED})
 
 
 class UrssafRequest(BillingAggregate):
@@ -28,19 +26,43 @@ class UrssafRequest(BillingAggregate):
         invoice_number: str
         request_id: str | None
         error: str | None
+        final: bool = True  # False: a refusal worth sending again (requests recorded before: final)
+
+    class PaymentRequestResent(BillingAggregate.Event):
+        request_id: str | None
+        error: str | None
+        final: bool
+
+        def apply(self, request: UrssafRequest) -> None:
+            request.request_id, request.error, request.final = self.request_id, self.error, self.final
+            request.attempts += 1
 
     class StatusObserved(BillingAggregate.Event):
         code: int
+        rejection: str | None = None  # infoRejet
+        paid: Decimal | None = None  # infoVirement.mntVirement
+        paid_at: datetime | None = None  # infoVirement.dateVirement
 
         def apply(self, request: UrssafRequest) -> None:
             request.last_code = self.code
+            request.observed.setdefault(self.code, self.at)
+            request.rejection = self.rejection or request.rejection
+            if self.paid is not None:
+                request.paid, request.paid_at = self.paid, self.paid_at or self.at
 
-    def __init__(self, invoice_number: str, request_id: str | None, error: str | None, at: datetime):
+    def __init__(self, invoice_number: str, request_id: str | None, error: str | None, at: datetime,
+                 final: bool = True):
         self.invoice_number = invoice_number
         self.request_id = request_id
         self.error = error
+        self.final = final
+        self.attempts = 1
         self.sent_at = at
         self.last_code: int | None = None
+        self.observed: dict[int, datetime] = {}
+        self.rejection: str | None = None
+        self.paid: Decimal | None = None
+        self.paid_at: datetime | None = None
 
     @staticmethod
     def id_for(invoice_number: str) -> UUID:
@@ -48,71 +70,34 @@ class UrssafRequest(BillingAggregate):
 
     @classmethod
     def sent(cls, invoice_number: str, request_id: str | None, error: str | None, at: datetime,
-             recorded_at: datetime) -> UrssafRequest:
+             recorded_at: datetime, final: bool = True) -> UrssafRequest:
         return cls._create_at(cls.PaymentRequestSent, Stamp(at, recorded_at), id=cls.id_for(invoice_number),
-                              invoice_number=invoice_number, request_id=request_id, error=error)
+                              invoice_number=invoice_number, request_id=request_id, error=error, final=final)
 
-    def observe(self, code: int, at: datetime, recorded_at: datetime) -> None:
+    @property
+    def refused(self) -> bool:
+        """URSSAF refused it for good: the client owes the amount directly."""
+        return self.request_id is None and self.error is not None and self.final
+
+    @property
+    def to_send_again(self) -> bool:
+        return self.request_id is None and not self.refused
+
+    def resend(self, request_id: str | None, error: str | None, final: bool, at: datetime,
+               recorded_at: datetime) -> None:
+        self.record(self.PaymentRequestResent, Stamp(at, recorded_at), request_id=request_id, error=error,
+                    final=final)
+
+    def observe(self, code: int, at: datetime, recorded_at: datetime, rejection: str | None = None,
+                paid: Decimal | None = None, paid_at: datetime | None = None) -> None:
         """Records a new status; a step back in the normal progression (10 → 70) is ignored."""
-        backwards = self.last_code is not None and code < self.last_code <= 70
+        backwards = self.last_code is not None and code < self.last_code <= PAID
         if code != self.last_code and not backwards:
-            self.record(self.StatusObserved, Stamp(at, recorded_at), code=code)
+            self.record(self.StatusObserved, Stamp(at, recorded_at), code=code, rejection=rejection, paid=paid,
+                        paid_at=paid_at)
 
-
-@dataclass(frozen=True)
-class RequestTimeline:
-    number: str
-    amount: Decimal
-    urssaf_share: Decimal
-    sent_at: datetime
-    deadline: datetime
-    validated_at: datetime | None
-    contested_at: datetime | None
-    failed_at: datetime | None
-    refused_at: datetime | None
-    debit_delay_days: int
-
-    @property
-    def debit_at(self) -> datetime | None:
-        """URSSAF debits the client's share, and pays the provider, two days after validation."""
-        if self.validated_at is None:
-            return None
-        return start_of_day(paris_date(self.validated_at) + timedelta(days=self.debit_delay_days))
-
-    @property
-    def falls_back_at(self) -> datetime | None:
-        """When the client came to owe the amount directly, if it did."""
-        return self.refused_at or self.contested_at or self.failed_at
-
-    def status(self, as_of: datetime) -> str:
-        for moment, name in ((self.refused_at, "refused"), (self.contested_at, "contested"),
-                             (self.failed_at, "debit_failed")):
-            if moment is not None and moment <= as_of:
-                return name
-        if self.validated_at is None or self.validated_at > as_of:
-            return "awaiting_validation"
-        return "paid" if self.debit_at <= as_of else "validated"
-
-
-def request_timeline(
-    number: str, info: dict, issued_on, sessions: list[TutoringSession], refused: UrssafRequest | None,
-    terms: EtincelleTerms,
-) -> RequestTimeline:
-    sent_at = end_of_day(issued_on)
-    deadline = sent_at + timedelta(hours=terms.avance_immediate.validation_hours)
-    validated = _first(s.urssaf_validated_at for s in sessions)
-    contested = _first(s.urssaf_contested_at for s in sessions)
-    if contested is not None and (contested > deadline or (validated and validated < contested)):
-        contested = None
-    if contested is None:
-        validated = max(validated, sent_at) if validated and validated <= deadline else deadline
-    else:
-        validated = None
-    failed = _first(s.urssaf_debit_failed_at for s in sessions) if validated else None
-    refused_at = refused.sent_at if refused is not None and refused.error else None
-    return RequestTimeline(number, info["amount"], info["urssaf_share"], sent_at, deadline, validated,
-                           max(contested, sent_at) if contested else None, failed, refused_at,
-                           terms.avance_immediate.debit_delay_days)
+    def first_observed(self, *codes: int) -> datetime | None:
+        return _first(self.observed.get(code) for code in codes)
 
 
 def _first(moments) -> datetime | None:

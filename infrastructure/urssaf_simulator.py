@@ -4,19 +4,27 @@ It knows nothing of the client's own answers; those reach the engine as facts.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
-from application.urssaf_port import PaymentRequest, RequestStatus, Submission
+from application.urssaf_port import Enrolment, PaymentRequest, RequestStatus, Submission
 from domain.calendar import PARIS, end_of_day, paris_date, start_of_day
 
 
 class UrssafSimulator:
-    """Stateless between runs: a request id carries the day it was sent."""
+    """Stateless between runs: a request id carries the day it was sent. Every registered client
+    is taken as known to URSSAF and active."""
+
+    registers_clients = False
 
     def __init__(self, now: datetime, validation_hours: int = 48, debit_delay_days: int = 2):
         self.now = now
         self.validation = timedelta(hours=validation_hours)
         self.debit_delay = timedelta(days=debit_delay_days)
+
+    def register(self, client_id: str, registration: Mapping[str, Any]) -> Enrolment:
+        return Enrolment(client_id, urssaf_client_id=f"SIM-{client_id}")
 
     def submit(self, requests: list[PaymentRequest]) -> list[Submission]:
         return [Submission(r.invoice_number,

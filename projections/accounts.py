@@ -14,7 +14,8 @@ from domain.records import Payment
 from domain.sessions import TutoringSession
 from domain.terms import EtincelleTerms
 from domain.terms_catalog import TermsCatalog
-from domain.urssaf_requests import RequestTimeline, UrssafRequest, request_timeline
+from domain.urssaf_requests import UrssafRequest
+from domain.urssaf_timeline import RequestTimeline, request_timeline
 from projections.ledger import Ledger
 
 

@@ -46,7 +46,12 @@ class Engine:
         return report.refused[0]["error"]
 
     def advance(self, to: date) -> list[str]:
-        return AdvanceService(self.ingest_service, lambda: RECORDED_AT, UrssafSimulator).advance(to).issued
+        return self.advance_report(to).issued
+
+    def advance_report(self, to: date, gateway: Any = None) -> Any:
+        """`gateway`: the URSSAF gateway to talk to (default the simulator)."""
+        gateway_for = UrssafSimulator if gateway is None else (lambda now: gateway)
+        return AdvanceService(self.ingest_service, lambda: RECORDED_AT, gateway_for).advance(to)
 
     def invoices(self, **filters: Any) -> list[dict]:
         return invoice_rows(read_ledger(self.app), self.catalog, InvoiceFilter(**filters), FAR_FUTURE, self.identities)

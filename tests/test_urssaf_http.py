@@ -13,12 +13,14 @@ import pytest
 from application.urssaf_port import PaymentRequest, RequestLine, Submission, UrssafUnavailable
 from infrastructure.provider_files import load_identities
 from infrastructure.urssaf_http import UrssafHttpGateway
+from infrastructure.urssaf_wire import request_json
 from tests.urssaf_stub import UrssafStub, swagger_errors
 
 # The activity's codes as L'Étincelle's identity file states them.
 CODES = load_identities().on("etincelle", date(2026, 1, 1)).urssaf
 
 CLIENT = "client-dupont-lea"
+URSSAF_ID = "af0be430-908a-11eb-a8b3-0242ac130003"  # the idClient URSSAF gave at registration
 DESCRIPTION = "Maths, Léa Dupont, 3e"
 
 
@@ -33,7 +35,8 @@ def request(
     last_day: date = date(2025, 3, 28),
 ) -> PaymentRequest:
     total = sum((item.amount for item in lines), Decimal(0))
-    return PaymentRequest(number, CLIENT, first_day, last_day, total, lines, birth_date=date(1984, 7, 14))
+    return PaymentRequest(number, CLIENT, first_day, last_day, total, lines, birth_date=date(1984, 7, 14),
+                          urssaf_client_id=URSSAF_ID)
 
 
 def numbered(count: int) -> list[PaymentRequest]:
@@ -42,7 +45,7 @@ def numbered(count: int) -> list[PaymentRequest]:
 
 @pytest.fixture
 def stub() -> Iterator[UrssafStub]:
-    with UrssafStub() as server:
+    with UrssafStub(clients=[URSSAF_ID]) as server:
         yield server
         assert server.invalid == []  # every request and answer as the Swagger's definitions say
 
@@ -73,9 +76,9 @@ def test_submit_sends_the_fields_of_each_request(stub: UrssafStub, gateway: Urss
     assert "Authorization" not in call.headers
     [sent] = call.body
     assert sent["idTiersFacturation"] == "etincelle"
-    assert sent["idClient"] == CLIENT
+    assert sent["idClient"] == URSSAF_ID  # URSSAF's id of the client, not ours
     assert sent["numFactureTiers"] == "F-2025-0042"
-    assert sent["dateFacture"] == "2025-03-28"
+    assert sent["dateFacture"] == "2025-03-28T00:00:00Z"  # no issue date given: the last day
     assert sent["dateDebutEmploi"] == "2025-03-03T00:00:00Z"
     assert sent["dateFinEmploi"] == "2025-03-28T23:59:59Z"
     assert sent["mntAcompte"] == 0
@@ -123,7 +126,7 @@ def test_submit_returns_the_assigned_ids_in_order(gateway: UrssafHttpGateway):
     ]
 
 
-def test_request_spanning_two_months_is_refused_alone(gateway: UrssafHttpGateway):
+def test_request_spanning_two_months_is_refused_alone(stub: UrssafStub, gateway: UrssafHttpGateway):
     spanning = request("F-2025-0002", first_day=date(2025, 3, 28), last_day=date(2025, 4, 2))
     batch = [request("F-2025-0001"), spanning, request("F-2025-0003")]
 
@@ -131,8 +134,9 @@ def test_request_spanning_two_months_is_refused_alone(gateway: UrssafHttpGateway
 
     assert first == Submission("F-2025-0001", request_id="DP-0001")
     assert refused.invoice_number == "F-2025-0002" and refused.request_id is None
-    assert refused.error is not None and refused.error.startswith("ERR_PERIODE: ")
+    assert refused.error is not None and "two calendar months" in refused.error and refused.final  # never sent
     assert third == Submission("F-2025-0003", request_id="DP-0002")
+    assert [n["numFactureTiers"] for n in stub.received[0]] == ["F-2025-0001", "F-2025-0003"]
 
 
 @pytest.mark.parametrize(
@@ -169,13 +173,31 @@ def test_nothing_to_submit_sends_nothing(stub: UrssafStub, gateway: UrssafHttpGa
     assert stub.calls == []
 
 
-def test_a_refused_batch_refuses_each_request(stub: UrssafStub, gateway: UrssafHttpGateway):
-    stub.answer_next(400, b'{"code": "ERR_LOT", "message": "lot invalide"}')
+def test_a_refused_batch_is_sent_again_one_request_at_a_time(stub: UrssafStub, gateway: UrssafHttpGateway):
+    # The batch and the first request alone are refused; the second alone is accepted.
+    stub.answer_next(400, b'[{"code": "ERR_LOT", "message": "lot invalide", "description": ""}]', times=2)
     submissions = gateway.submit(numbered(2))
     assert submissions == [
-        Submission("F-2025-0001", error="ERR_LOT: lot invalide"),
-        Submission("F-2025-0002", error="ERR_LOT: lot invalide"),
+        Submission("F-2025-0001", error="ERR_LOT: lot invalide", error_codes=("ERR_LOT",)),  # not final: next run
+        Submission("F-2025-0002", request_id="DP-0001"),
     ]
+    assert [len(call.body) for call in stub.calls] == [2, 1, 1]
+
+
+def test_only_named_codes_are_final_refusals(stub: UrssafStub, gateway: UrssafHttpGateway):
+    unknown = replace(request("F-2025-0001"), urssaf_client_id="00000000-0000-0000-0000-000000000000")
+    (refused,) = gateway.submit([unknown])
+    assert refused.error_codes == ("ERR_PARTICULIER_INCONNU",) and refused.final
+    stub.answer_next(200, b'[{"numFactureTiers": "F-2025-0002", "errors": [{"code": "ERR_TECHNIQUE", '
+                          b'"message": "indisponible", "description": ""}]}]')
+    (retried,) = gateway.submit([request("F-2025-0002")])
+    assert retried.error == "ERR_TECHNIQUE: indisponible" and not retried.final
+
+
+def test_submit_sends_ten_requests_at_most_per_call(stub: UrssafStub, gateway: UrssafHttpGateway):
+    submissions = gateway.submit(numbered(23))
+    assert [len(call.body) for call in stub.calls] == [10, 10, 3]
+    assert [s.request_id for s in submissions] == [f"DP-{n:04d}" for n in range(1, 24)]
 
 
 # -- statuses --------------------------------------------------------------------------------
@@ -214,7 +236,7 @@ def test_statuses_ask_ten_ids_at_most_per_call(stub: UrssafStub, gateway: Urssaf
     statuses = gateway.statuses(ids)  # type: ignore[arg-type]
 
     assert [s.request_id for s in statuses] == ids
-    searches = [call.body["idDemandePaiements"] for call in stub.calls[1:]]
+    searches = [call.body["idDemandePaiements"] for call in stub.calls if call.path.endswith("rechercher")]
     assert [len(chunk) for chunk in searches] == [10, 10, 3]
     assert sum(searches, []) == ids
 
@@ -338,7 +360,7 @@ def test_a_slow_answer_is_unavailable(stub: UrssafStub):
 
 @pytest.mark.parametrize("token", ["wrong", None])
 def test_a_wrong_token_gets_401_and_is_unavailable(token: str | None):
-    with UrssafStub(token="secret") as stub:
+    with UrssafStub(token="secret", clients=[URSSAF_ID]) as stub:
         gateway = UrssafHttpGateway(stub.url, token=token, codes=CODES)
         with pytest.raises(UrssafUnavailable, match="HTTP 401"):
             gateway.submit(numbered(1))
@@ -348,7 +370,7 @@ def test_a_wrong_token_gets_401_and_is_unavailable(token: str | None):
 
 
 def test_the_right_token_is_sent_as_bearer():
-    with UrssafStub(token="secret") as stub:
+    with UrssafStub(token="secret", clients=[URSSAF_ID]) as stub:
         gateway = UrssafHttpGateway(stub.url, token="secret", codes=CODES)
         [submission] = gateway.submit(numbered(1))
         assert gateway.statuses([submission.request_id])[0].code == 10  # type: ignore[list-item]
@@ -362,14 +384,15 @@ def test_the_base_url_must_be_http():
 
 def test_a_request_whose_answer_was_lost_is_adopted_not_refused(stub: UrssafStub, gateway: UrssafHttpGateway):
     sent = PaymentRequest("F-2025-0007", CLIENT, date(2025, 3, 3), date(2025, 3, 28), Decimal("45.00"),
-                          (line("1.5", "30.00", "45.00"),), issued_on=date(2025, 3, 28), birth_date=date(1984, 7, 14))
+                          (line("1.5", "30.00", "45.00"),), issued_on=date(2025, 3, 28), birth_date=date(1984, 7, 14),
+                          urssaf_client_id=URSSAF_ID)
     stub.lose_next_answer()  # URSSAF records it, the answer never comes back
     with pytest.raises(UrssafUnavailable):
         gateway.submit([sent])
     (again,) = gateway.submit([sent])  # the next run sends it again: ERR_FACTURE_DOUBLON
     assert (again.request_id, again.error) == ("DP-0001", None)
     assert stub.calls[-1].body == {"dateDebut": "2025-03-28T00:00:00Z", "dateFin": "2025-03-28T23:59:59Z"}
-    assert stub.received[0][0]["dateFacture"] == "2025-03-28"  # the invoice's issue date
+    assert stub.received[0][0]["dateFacture"] == "2025-03-28T00:00:00Z"  # the invoice's issue date
 
 
 def test_every_request_carries_the_clients_birth_date(stub: UrssafStub, gateway: UrssafHttpGateway):
@@ -383,4 +406,4 @@ def test_every_request_carries_the_clients_birth_date(stub: UrssafStub, gateway:
 def test_the_swagger_schema_is_what_judges_the_requests():
     body = [{"idTiersFacturation": "etincelle", "numFactureTiers": "F-1"}]  # most required fields missing
     assert any("dateNaissanceClient" in e for e in swagger_errors("submit", body))
-    assert swagger_errors("submit", [UrssafHttpGateway("http://x", codes=CODES)._request_json(request())]) == []
+    assert swagger_errors("submit", [request_json(request(), "etincelle", CODES)]) == []

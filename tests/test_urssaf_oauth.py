@@ -11,7 +11,7 @@ import pytest
 from application.urssaf_port import UrssafUnavailable
 from infrastructure.urssaf_http import UrssafHttpGateway
 from infrastructure.urssaf_oauth import RENEW_BEFORE, ClientCredentials
-from tests.test_urssaf_http import CODES, request
+from tests.test_urssaf_http import CODES, URSSAF_ID, request
 from tests.urssaf_stub import TOKEN_PATH, OAuth, UrssafStub
 
 SECRET = "s3cr3t-do-not-print"
@@ -19,7 +19,7 @@ SECRET = "s3cr3t-do-not-print"
 
 @pytest.fixture
 def stub() -> Iterator[UrssafStub]:
-    with UrssafStub(oauth=OAuth("etincelle-app", SECRET)) as server:
+    with UrssafStub(oauth=OAuth("etincelle-app", SECRET), clients=[URSSAF_ID]) as server:
         yield server
         assert server.invalid == []
 

@@ -18,6 +18,8 @@ import base64
 import json
 import threading
 import time
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -29,23 +31,48 @@ from functools import cache
 from pathlib import Path
 
 import jsonschema
+import regex
 
 from application.urssaf_port import STATUS_LABELS
 
 # URSSAF's own description of the API (shared/reference/urssaf, copied here with the tests):
 # every request body is validated against its definitions, and every answer the stub gives too.
 SWAGGER = Path(__file__).parent / "reference" / "api-tiers-de-prestation.swagger.json"
-SCHEMAS = {"submit": {"type": "array", "items": {"$ref": "#/definitions/InputDemandePaiement"}},
+SCHEMAS = {"register": {"$ref": "#/definitions/InputParticulierDTO"},
+           "registered": {"$ref": "#/definitions/OutputParticulierDTO"},
+           "submit": {"type": "array", "items": {"$ref": "#/definitions/InputDemandePaiement"}},
            "search": {"$ref": "#/definitions/InputRechercheDemandePaiement"},
            "submitted": {"type": "array", "items": {"$ref": "#/definitions/OutputDemandePaiement"}},
            "found": {"$ref": "#/definitions/OutputRechercheDemandePaiement"},
            "errors": {"type": "array", "items": {"$ref": "#/definitions/Erreur"}}}
 
 
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[jsonschema.ValidationError]:
+    """JSON Schema's `pattern` (a search, not a full match), read by `regex`: the Swagger's
+    patterns use `\\pL`, which Python's re does not know."""
+    if validator.is_type(instance, "string") and not regex.search(pattern, instance):
+        yield jsonschema.ValidationError(f"does not match {pattern!r}")
+
+
+# Draft 4 with the Swagger's `format: date` checked (date-time as the Swagger shows it, or a date).
+SwaggerValidator = jsonschema.validators.extend(jsonschema.Draft4Validator, {"pattern": _pattern})
+FORMATS = jsonschema.FormatChecker()
+
+
+@FORMATS.checks("date", raises=ValueError)
+def _is_swagger_date(value: Any) -> bool:
+    return not isinstance(value, str) or bool(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+@FORMATS.checks("uuid", raises=ValueError)
+def _is_uuid(value: Any) -> bool:
+    return not isinstance(value, str) or bool(uuid.UUID(value))
+
+
 @cache
-def _validator(name: str) -> jsonschema.Draft4Validator:
+def _validator(name: str) -> jsonschema.Validator:
     definitions = json.loads(SWAGGER.read_text(encoding="utf-8"))["definitions"]
-    return jsonschema.Draft4Validator({**SCHEMAS[name], "definitions": definitions})
+    return SwaggerValidator({**SCHEMAS[name], "definitions": definitions}, format_checker=FORMATS)
 
 
 def swagger_errors(name: str, body: Any) -> list[str]:
@@ -54,6 +81,7 @@ def swagger_errors(name: str, body: Any) -> list[str]:
     return [f"{'/'.join(map(str, e.path)) or '(body)'}: {e.message}" for e in _validator(name).iter_errors(plain)]
 
 TOKEN_PATH = "/api/oauth/v1/token"
+REGISTER_PATH = "/particulier"
 SUBMIT_PATH = "/demandePaiement"
 SEARCH_PATH = "/demandePaiement/rechercher"
 MAX_SEARCH_IDS = 10
@@ -110,6 +138,7 @@ class _Known:
     code: int = 10
     changed_at: str | None = None
     rejection: tuple[str, str] | None = None  # infoRejet: code, commentaire
+    paid: Decimal | None = None  # infoVirement.mntVirement, when not the whole request
 
 
 @dataclass
@@ -130,6 +159,7 @@ class _State:
     calls: list[Call] = field(default_factory=list)
     canned: list[_Canned] = field(default_factory=list)
     known: dict[str, _Known] = field(default_factory=dict)
+    clients: dict[str, Any] = field(default_factory=dict)  # idClient → InputParticulierDTO received
     invalid: list[str] = field(default_factory=list)  # what the Swagger refused in the requests
     lose_answers: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -138,10 +168,11 @@ class _State:
 class UrssafStub:
     """Context manager: starts the server on enter, stops it on exit."""
 
-    def __init__(self, token: str | None = None, oauth: OAuth | None = None) -> None:
-        """`token`: the one bearer accepted; `oauth`: tokens come from the stub's token endpoint."""
+    def __init__(self, token: str | None = None, oauth: OAuth | None = None, clients: Iterable[str] = ()) -> None:
+        """`token`: the one bearer accepted; `oauth`: tokens come from the stub's token endpoint;
+        `clients`: idClients URSSAF knows already (registered elsewhere)."""
         self.token = token
-        self._state = _State(token, oauth)
+        self._state = _State(token, oauth, clients={client: {} for client in clients})
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -193,12 +224,27 @@ class UrssafStub:
             self._state.oauth.revoked.update(self._state.oauth.issued)
 
     def set_status(self, request_id: str, code: int, changed_at: str | None = None,
-                   rejection: tuple[str, str] | None = None) -> None:
+                   rejection: tuple[str, str] | None = None, paid: Decimal | None = None) -> None:
         with self._state.lock:
             known = self._state.known[request_id]
             known.code = code
             known.changed_at = changed_at
             known.rejection = rejection
+            known.paid = paid
+
+    @property
+    def clients(self) -> dict[str, Any]:
+        with self._state.lock:
+            return dict(self._state.clients)
+
+    def received_requests(self) -> list[Any]:
+        """Every payment request received, one by one (a resent one twice)."""
+        return [r for call in self.calls if call.path == SUBMIT_PATH and isinstance(call.body, list) for r in call.body]
+
+    def known_requests(self) -> list[str]:
+        """The ids of the requests the stub accepted."""
+        with self._state.lock:
+            return list(self._state.known)
 
     def lose_next_answer(self) -> None:
         """The next submission is recorded, but its answer is lost (a 504 instead)."""
@@ -266,11 +312,13 @@ def _answer(state: _State, path: str, headers: dict[str, str], body: Any) -> tup
     refusal = _refuse_call(state, path, headers, body)
     if refusal is not None:
         return refusal
-    invalid = swagger_errors("submit" if path == SUBMIT_PATH else "search", body)
+    invalid = swagger_errors({REGISTER_PATH: "register", SUBMIT_PATH: "submit"}.get(path, "search"), body)
     if invalid:  # URSSAF answers 400 with an array of {code, message, description}
         with state.lock:
             state.invalid.extend(invalid)
         return 400, _dumps([_element_error("ERR_FORMAT", "; ".join(invalid[:3]))])
+    if path == REGISTER_PATH:
+        return 200, _dumps(_checked("registered", {"idClient": _register(state, body)}, state))
     if path == SUBMIT_PATH:
         answer = _dumps(_checked("submitted", [_submit_one(state, element) for element in body], state))
         with state.lock:
@@ -325,7 +373,7 @@ def _refuse_call(
     lowered = {name.lower(): value for name, value in headers.items()}
     if not _authorized(state, lowered.get("authorization")):
         return 401, _error("ERR_AUTH", "jeton absent ou invalide")
-    if path not in (SUBMIT_PATH, SEARCH_PATH):
+    if path not in (REGISTER_PATH, SUBMIT_PATH, SEARCH_PATH):
         return 404, _error("ERR_RESSOURCE", "ressource inconnue")
     if not lowered.get("content-type", "").startswith("application/json"):
         return 415, _error("ERR_FORMAT", "Content-Type attendu: application/json")
@@ -346,10 +394,19 @@ def _is_search(body: Any) -> bool:
     return isinstance(body.get("dateDebut"), str) and isinstance(body.get("dateFin"), str)
 
 
+def _register(state: _State, body: dict[str, Any]) -> str:
+    with state.lock:
+        urssaf_client_id = str(uuid.UUID(int=len(state.clients) + 1))
+        state.clients[urssaf_client_id] = body
+    return urssaf_client_id
+
+
 def _submit_one(state: _State, element: Any) -> dict[str, Any]:
     invoice = element.get("numFactureTiers") if isinstance(element, dict) else None
     errors = _request_errors(element)
     with state.lock:
+        if not errors and element["idClient"] not in state.clients:
+            errors = [_element_error("ERR_PARTICULIER_INCONNU", "client inconnu")]
         if not errors and any(k.invoice_number == invoice for k in state.known.values()):
             errors = [_element_error("ERR_FACTURE_DOUBLON", "facture déjà transmise")]
         if errors:
@@ -375,8 +432,12 @@ def _line_errors(lines: list[Any]) -> list[dict[str, str]]:
     for line in lines:
         if not isinstance(line, dict) or any(name not in line for name in LINE_FIELDS):
             return [_element_error("ERR_CHAMP", "prestation incomplète")]
-        if line["unite"] != "HEURE":
+        if line["unite"] not in ("HEURE", "FORFAIT"):
             return [_element_error("ERR_UNITE", f"unité inconnue: {line['unite']}")]
+        if not _is_money(line["mntUnitaireTTC"]) or line["mntUnitaireTTC"] * line["quantite"] != line["mntPrestationTTC"]:
+            return [_element_error("ERR_MONTANT", "mntPrestationTTC différent de mntUnitaireTTC × quantite")]
+        if line["mntPrestationHT"] + line["mntPrestationTVA"] != line["mntPrestationTTC"]:
+            return [_element_error("ERR_MONTANT", "mntPrestationHT + mntPrestationTVA différent de mntPrestationTTC")]
     return []
 
 
@@ -435,7 +496,7 @@ def _info(request_id: str, known: _Known) -> dict[str, Any]:
     if known.rejection is not None:
         info["infoRejet"] = {"code": known.rejection[0], "commentaire": known.rejection[1]}
     if known.code == 70:
-        info["infoVirement"] = {"mntVirement": known.request.get("mntFactureTTC"),
+        info["infoVirement"] = {"mntVirement": known.paid if known.paid is not None else known.request.get("mntFactureTTC"),
                                 "dateVirement": known.changed_at or "2025-01-01T00:00:00Z"}
     if known.changed_at is not None:
         info["dateModification"] = known.changed_at  # not in the Swagger: read when present

@@ -64,12 +64,14 @@ def attestation_file(args: argparse.Namespace, rows: list[dict]) -> int:
 def urssaf_status(args: argparse.Namespace) -> int:
     from projections.urssaf_status import urssaf_status as status_rows
 
+    from infrastructure.cli.wiring import speaks_to_urssaf
+
     with services(args.db) as s:
-        rows = status_rows(read_ledger(s.app, facts=False), args.client)
+        rows = status_rows(read_ledger(s.app, facts=False), args.client, real_api=speaks_to_urssaf())
     if args.format == "json":
         print_json(rows)
     else:
         print(table(["invoice", "client", "issued", "amount", "state", "request", "reason"],
                     [[r["number"], r["client_id"], r["issued_on"], r["amount"], r["state"], r["request_id"] or "",
-                      r["error"] or ""] for r in rows], {3}))
+                      r["error"] or r["rejection"] or r["waiting_for"] or ""] for r in rows], {3}))
     return 0

@@ -15,6 +15,7 @@ from application.advance import AdvanceService
 from application.app import BillingApp
 from application.ingest import IngestService
 from application.urssaf_port import UrssafGateway
+from domain.errors import ConfigurationError
 from domain.identities import ProviderIdentities
 from domain.terms_catalog import TermsCatalog
 from infrastructure.clock import system_clock
@@ -52,11 +53,21 @@ def gateway_for(now: datetime) -> UrssafGateway:
         return UrssafSimulator(now)
     identity = load_identities().on("etincelle", now.date())
     codes = identity.urssaf if identity else None
+    tiers = os.environ.get("BILLING_URSSAF_ID_TIERS_FACTURATION") or (codes.id_tiers_facturation if codes else None)
+    if not tiers:
+        raise ConfigurationError("URSSAF's id of the provider (idTiersFacturation) is not known: set "
+                                 "BILLING_URSSAF_ID_TIERS_FACTURATION, or id_tiers_facturation under [version.urssaf] "
+                                 "of etincelle.toml (README, \"URSSAF\")")
     client_id, secret = os.environ.get("BILLING_URSSAF_CLIENT_ID"), os.environ.get("BILLING_URSSAF_CLIENT_SECRET")
     if client_id and secret:
-        return UrssafHttpGateway(url, codes=codes, credentials=credentials_for(
+        return UrssafHttpGateway(url, codes=codes, id_tiers_facturation=tiers, credentials=credentials_for(
             client_id, secret, os.environ.get("BILLING_URSSAF_TOKEN_URL") or TOKEN_URL))
-    return UrssafHttpGateway(url, codes=codes, token=os.environ.get("BILLING_URSSAF_TOKEN"))
+    return UrssafHttpGateway(url, codes=codes, id_tiers_facturation=tiers, token=os.environ.get("BILLING_URSSAF_TOKEN"))
+
+
+def speaks_to_urssaf() -> bool:
+    """True when advance talks to URSSAF's API (BILLING_URSSAF_URL), not to the simulator."""
+    return bool(os.environ.get("BILLING_URSSAF_URL"))
 
 
 @cache
