@@ -161,6 +161,14 @@ def test_amounts_are_sent_exactly(
     assert submission.request_id == "DP-0001"  # the stub found Σ prestations == total
 
 
+def test_a_line_whose_hours_do_not_give_its_amount_goes_as_one_forfait(stub: UrssafStub, gateway: UrssafHttpGateway):
+    # 50 minutes at 45.00/h: 37.50 on the invoice, but 0.8333 h × 45.00 = 37.4985, not 37.50.
+    (sent,) = gateway.submit([request(lines=(line("0.8333", "45.00", "37.50"),))])
+    [prestation] = stub.received[0][0]["inputPrestations"]
+    assert (prestation["unite"], prestation["quantite"], prestation["mntUnitaireTTC"]) == ("FORFAIT", 1, Decimal("37.50"))
+    assert prestation["mntPrestationTTC"] == Decimal("37.50") and sent.request_id == "DP-0001"
+
+
 def test_a_sub_cent_amount_is_refused_before_sending(stub: UrssafStub, gateway: UrssafHttpGateway):
     with pytest.raises(ValueError, match="2 decimals"):
         gateway.submit([request(lines=(line("1", "33.333", "33.333"),))])

@@ -185,10 +185,7 @@ def test_a_refusal_by_the_client_is_owed_by_the_client(engine: Engine, stub: Urs
 
 def test_a_debit_refused_then_cancelled_is_one_failure(engine: Engine, stub: UrssafStub) -> None:
     ready(engine, stub)
-    stub.set_status("DP-0001", 60, "2026-01-18T09:00:00+01:00")
-    run(engine, stub, "2026-01-18")
-    stub.set_status("DP-0001", 111, "2026-01-25T09:00:00+01:00")
-    run(engine, stub, "2026-01-25")
+    statuses(engine, stub, (60, "2026-01-18T09:00:00+01:00"), (111, "2026-01-25T09:00:00+01:00"))
     ledger = read_ledger(engine.app)
     account = ledger.aggregates[UrssafAccount.id_for(CID)]
     terms = engine.catalog.in_force("etincelle", date(2026, 1, 25))
@@ -198,21 +195,25 @@ def test_a_debit_refused_then_cancelled_is_one_failure(engine: Engine, stub: Urs
     assert (row["avance_immediate"]["status"], row["balance"]) == ("debit_failed", "90.00")
 
 
+def statuses(engine: Engine, stub: UrssafStub, *steps: tuple[int, str]) -> None:
+    """URSSAF says each status at its moment; the engine runs that day."""
+    for code, moment in steps:
+        stub.set_status("DP-0001", code, moment)
+        run(engine, stub, moment[:10])
+
+
 def test_recovered_by_urssaf_after_a_failed_debit(engine: Engine, stub: UrssafStub) -> None:
     ready(engine, stub)
-    stub.set_status("DP-0001", 60, "2026-01-18T09:00:00+01:00")
-    run(engine, stub, "2026-01-18")
-    stub.set_status("DP-0001", 120, "2026-02-10T09:00:00+01:00")
-    run(engine, stub, "2026-02-10")
+    statuses(engine, stub, (60, "2026-01-18T09:00:00+01:00"), (120, "2026-02-10T09:00:00+01:00"))
     assert invoice(engine, "ETS-2026-00001", "2026-02-01T12:00")["balance"] == "90.00"  # the client owed it
     recovered = invoice(engine, "ETS-2026-00001", "2026-02-10T12:00")
     assert (recovered["avance_immediate"]["status"], recovered["balance"]) == ("recovered", "0.00")
 
 
-def test_a_cancelled_request_is_owed_by_the_client(engine: Engine, stub: UrssafStub) -> None:
+@pytest.mark.parametrize("code", [110, 112])  # annulée; annulée après recouvrement
+def test_a_cancelled_request_is_owed_by_the_client(engine: Engine, stub: UrssafStub, code: int) -> None:
     ready(engine, stub)
-    stub.set_status("DP-0001", 110, "2026-01-16T09:00:00+01:00")
-    run(engine, stub, "2026-01-16")
+    statuses(engine, stub, (code, "2026-01-16T09:00:00+01:00"))
     row = invoice(engine, "ETS-2026-00001", "2026-01-20T12:00")
     assert (row["avance_immediate"]["status"], row["balance"]) == ("cancelled", "90.00")
 
@@ -229,13 +230,17 @@ def test_a_lost_answer_is_adopted_through_the_doublon(engine: Engine, stub: Urss
     assert len(stub.received_requests()) == 2 and len(stub.known_requests()) == 1
 
 
-def test_a_refusal_that_is_not_final_is_sent_again(engine: Engine, stub: UrssafStub) -> None:
+def first_sending_refused(engine: Engine, stub: UrssafStub, code: str, message: str) -> None:
+    """The client registered and active; URSSAF refuses the request of its invoice of the 14th."""
     registered_client(engine, activated(), *session(1))
     run(engine, stub, "2026-01-13")
-    refusal = [{"numFactureTiers": "ETS-2026-00001",
-                "errors": [{"code": "ERR_TECHNIQUE", "message": "réessayer", "description": ""}]}]
+    refusal = [{"numFactureTiers": "ETS-2026-00001", "errors": [{"code": code, "message": message, "description": ""}]}]
     stub.answer_next(200, json.dumps(refusal).encode())
     run(engine, stub, "2026-01-14")
+
+
+def test_a_refusal_that_is_not_final_is_sent_again(engine: Engine, stub: UrssafStub) -> None:
+    first_sending_refused(engine, stub, "ERR_TECHNIQUE", "réessayer")
     [row] = status(engine)
     assert (row["state"], row["error"], row["attempts"]) == ("to send again", "ERR_TECHNIQUE: réessayer", 1)
     assert invoice(engine, "ETS-2026-00001", "2026-01-14T23:00")["avance_immediate"]["status"] != "refused"
@@ -244,12 +249,7 @@ def test_a_refusal_that_is_not_final_is_sent_again(engine: Engine, stub: UrssafS
 
 
 def test_a_final_refusal_is_owed_by_the_client(engine: Engine, stub: UrssafStub) -> None:
-    registered_client(engine, activated(), *session(1))
-    run(engine, stub, "2026-01-13")
-    refusal = [{"numFactureTiers": "ETS-2026-00001",
-                "errors": [{"code": "ERR_PARTICULIER_INCONNU", "message": "client inconnu", "description": ""}]}]
-    stub.answer_next(200, json.dumps(refusal).encode())
-    run(engine, stub, "2026-01-14")
+    first_sending_refused(engine, stub, "ERR_PARTICULIER_INCONNU", "client inconnu")
     assert status(engine)[0]["state"] == "refused"
     assert invoice(engine, "ETS-2026-00001", "2026-01-20T12:00")["balance"] == "90.00"
     assert run(engine, stub, "2026-01-15")["urssaf_requests_sent"] == 0  # never sent again
