@@ -46,3 +46,13 @@ def client_provider(client_id: object, lookup: Lookup) -> str | None:
     if not isinstance(client_id, str) or not client_id:
         return None
     return getattr(lookup(Client.id_for(client_id)), "provider", None)
+
+
+def fact_client(fact: Any, changed: list[Any], lookup: Lookup) -> str | None:
+    """The client a recorded fact is about: the one of what it changed, or of the invoice it cancels."""
+    for aggregate in changed:
+        if getattr(aggregate, "client_id", None) is not None:
+            return aggregate.client_id
+    if fact.type == "invoice.cancelled":
+        return getattr(lookup(IssuedDocument.id_for(fact.invoice)), "client_id", None)
+    return getattr(fact, "client_id", None)

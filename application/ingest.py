@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from application import btb_appointments, btb_handlers, common_handlers, ets_handlers
 from application.app import BillingApp
 from application.context import Context, Sealer, named_ids
-from application.fact_providers import fact_provider
+from application.fact_providers import fact_client, fact_provider
 from application.fact_lines import IngestReport, decode, decoded, key_of
 from application.facts import parse_fact
 from application.idempotency import already_recorded, content_digest, stored_record
@@ -112,9 +112,11 @@ class IngestService:
         if already_recorded(stored_record(work.lookup, fact), fact, fact_digest):
             return None
         ctx = self._context(fact, work)
-        caused = work.accept(HANDLERS[fact.type](fact, ctx))
+        changed = HANDLERS[fact.type](fact, ctx)
+        caused = work.accept(changed)
         seen[scoped] = fact_digest
-        return FactRecord.accept(provider_of(fact, work.lookup), fact.type, fact_digest, caused, ctx.stamp)
+        return FactRecord.accept(provider_of(fact, work.lookup), fact.type, fact_digest, caused, ctx.stamp,
+                                 fact_client(fact, changed, work.lookup))
 
     def _context(self, fact: Any, work: UnitOfWork | None = None) -> Context:
         return Context(self.app, self.catalog, Stamp(fact.at, self.clock(), fact.key), fact.type, self.vault, work)
@@ -173,8 +175,8 @@ class IngestService:
         changed = HANDLERS[fact.type](fact, ctx)
         caused = [f"{e.originator_id}:{e.originator_version}" for a in changed for e in a.pending_events]
         try:
-            self.app.save(FactRecord.accept(provider_of(fact, self.lookup), fact.type, fact_digest, caused, ctx.stamp),
-                          *changed)
+            self.app.save(FactRecord.accept(provider_of(fact, self.lookup), fact.type, fact_digest, caused, ctx.stamp,
+                                            fact_client(fact, changed, self.lookup)), *changed)
         except IntegrityError:
             return False
         return True

@@ -22,11 +22,13 @@ class FactRecord(BillingAggregate):
         digest: str
         events: list
         provider: str | None = None
+        client_id: str | None = None  # whom the fact is about (absent from records made before it was kept)
 
     def __init__(self, key: str, type: str, digest: str, events: list, at: datetime,  # noqa: A002
-                 provider: str | None = None):
+                 provider: str | None = None, client_id: str | None = None):
         self.key = key
         self.provider = provider
+        self.client_id = client_id
         self.type = type
         self.digest = digest
         # "aggregate-id:version" of every event the fact caused, for explanations.
@@ -43,9 +45,10 @@ class FactRecord(BillingAggregate):
         return aggregate_id("fact", key)
 
     @classmethod
-    def accept(cls, provider: str, type: str, digest: str, events: list, stamp: Stamp) -> FactRecord:  # noqa: A002
+    def accept(cls, provider: str, type: str, digest: str, events: list, stamp: Stamp,  # noqa: A002
+               client_id: str | None = None) -> FactRecord:
         return cls._create_at(cls.FactAccepted, stamp, id=cls.id_for(provider, stamp.fact), key=stamp.fact,
-                              type=type, digest=digest, events=events, provider=provider)
+                              type=type, digest=digest, events=events, provider=provider, client_id=client_id)
 
 
 class Payment(BillingAggregate):

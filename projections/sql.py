@@ -68,6 +68,15 @@ class SqlSession:
         return rows
 
     @contextmanager
+    def reading(self) -> Iterator[SqlSession]:
+        """Reads only: a transaction on PostgreSQL (never left open after), SQLite's autocommit."""
+        if self.postgres:
+            with self.conn.transaction():
+                yield self
+            return
+        yield self
+
+    @contextmanager
     def transaction(self, lock: str | Sequence[str] | None = None, schema: bool = False) -> Iterator[SqlSession]:
         """One transaction; `lock` names one or more rows of projection_tracking, held until the end
         (taken in the order of their names, so that followers of several views never deadlock);

@@ -15,10 +15,17 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
+from domain.appointments import Appointment
 from domain.clients import Client
-from domain.issuing import IssuedDocument
+from domain.issuing import DocumentCancellation, IssuedDocument
 from domain.money import ZERO, fmt
-from domain.records import Payment
+from domain.records import FactRecord, Payment
+from domain.sessions import TutoringSession
+from domain.starter_packs import StarterPack
+from domain.subscriptions import Subscription
+from domain.tax_attestations import TaxAttestation
+from domain.urssaf_account import UrssafAccount
+from domain.urssaf_requests import UrssafRequest
 from projections.sql import SqlSession
 
 
@@ -98,7 +105,49 @@ def eligible_row(key: tuple[str, int], row: tuple | None, amount: Decimal, hours
     return (*key, fmt(Decimal(invoiced) + amount), str(Decimal(total_hours) + hours))
 
 
+# Whose each aggregate is, from the event that created it: the client it names, or the client of
+# the document it is about, or (a fact's record) the client of what the fact changed.
+NAMES_ITS_CLIENT = (Client.ClientRegistered, StarterPack.StarterPackOrdered, Subscription.SubscriptionStarted,
+                    Appointment.AppointmentScheduled, TutoringSession.SessionBooked,
+                    UrssafAccount.UrssafClientRegistered, Payment.PaymentRecorded, IssuedDocument.DocumentIssued,
+                    TaxAttestation.AttestationOpened)
+ABOUT_A_DOCUMENT = {UrssafRequest.PaymentRequestSent: "invoice_number", DocumentCancellation.InvoiceCancelled: "number"}
+
+
+def stream_owner(event: Any) -> tuple[str | None, list[str]]:
+    """(its client, []) when the event names it, else (None, the streams whose client it shares)."""
+    if isinstance(event, NAMES_ITS_CLIENT) or getattr(event, "client_id", None):
+        return event.client_id, []
+    if type(event) in ABOUT_A_DOCUMENT:
+        return None, [str(IssuedDocument.id_for(getattr(event, ABOUT_A_DOCUMENT[type(event)])))]
+    return None, [ref.split(":")[0] for ref in event.events]  # a fact's record made before it named its client
+
+
+def apply_streams(sql: SqlSession, events: Sequence[Any]) -> None:
+    """Three round trips per batch: the lookups of the streams whose owner is found through another."""
+    owners: dict[str, str] = {}
+    later: list[tuple[str, list[str]]] = []
+    for e in events:
+        client_id, through = stream_owner(e)
+        if client_id is not None:
+            owners[str(e.originator_id)] = client_id
+        else:
+            later.append((str(e.originator_id), through))
+    wanted = sorted({ref for _, refs in later for ref in refs if ref not in owners})
+    known = dict(sql.select_in("SELECT originator_id, client_id FROM projection_streams WHERE originator_id IN ({})",
+                               wanted)) | owners
+    for stream, refs in later:
+        found = next((known[ref] for ref in refs if ref in known), None)
+        if found is not None:
+            owners[stream] = found
+    facts = {str(e.originator_id) for e in events if isinstance(e, FactRecord.FactAccepted)}
+    sql.insert("INSERT INTO projection_streams", [(stream, client_id, int(stream in facts))
+                                                  for stream, client_id in owners.items()],
+               "ON CONFLICT (originator_id) DO NOTHING")
+
+
 ISSUED = get_topic(IssuedDocument.DocumentIssued)
+STREAM_TOPICS = tuple(sorted(get_topic(cls) for cls in (*NAMES_ITS_CLIENT, *ABOUT_A_DOCUMENT, FactRecord.FactAccepted)))
 VIEWS: dict[str, View] = {
     "invoices": View(
         (ISSUED,),
@@ -116,4 +165,10 @@ VIEWS: dict[str, View] = {
         ("CREATE TABLE IF NOT EXISTS projection_eligible (client_id TEXT, year INTEGER, eligible_invoiced TEXT, "
          "hours TEXT, PRIMARY KEY (client_id, year))",),
         ("projection_eligible",), apply_eligible),
+    "streams": View(
+        STREAM_TOPICS,
+        ("CREATE TABLE IF NOT EXISTS projection_streams (originator_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
+         "fact INTEGER NOT NULL)",
+         "CREATE INDEX IF NOT EXISTS projection_streams_client ON projection_streams (client_id, fact)"),
+        ("projection_streams",), apply_streams),
 }

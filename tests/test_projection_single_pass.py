@@ -16,7 +16,7 @@ from projections.persisted import Follower, view_mapper
 from projections.sql import SqlSession
 from projections.views import VIEWS
 from tests.billing_cli import billing_json
-from tests.histories import ORIGIN, facts_for
+from tests.histories import ORIGIN, facts_for, moment
 from tests.services import Engine
 from tests.test_etincelle_scenario import history as etincelle_history
 from tests.test_persisted_projections import snapshot
@@ -129,6 +129,10 @@ def as_text(value: Any) -> Any:
 def test_views_read_the_events_with_their_decimals_as_text(db_url: str) -> None:
     engine = recorded(db_url)
     try:
+        first = engine.invoices()[0]["number"]  # and a cancellation, which the streams view follows
+        cancel = {"key": "cancel-first", "type": "invoice.cancelled", "at": moment(ORIGIN + timedelta(days=421)),
+                  "invoice": first, "reason": "émise par erreur"}
+        assert engine.ingest(cancel).refused == []
         topics = sorted({topic for view in VIEWS.values() for topic in view.topics})
         notifications = engine.app.recorder.select_notifications(0, 100_000, topics=topics)
         assert {n.topic for n in notifications} == set(topics)

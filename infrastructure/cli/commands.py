@@ -27,7 +27,6 @@ from infrastructure.cli.file_commands import (  # noqa: F401 - run by name
 from infrastructure.terms_files import load_catalog, load_version
 from projections.attestations import attestation_rows
 from projections.invoices import InvoiceFilter, invoice_rows
-from projections.ledger import read_ledger
 from projections.receivables import receivables as receivable_rows
 
 
@@ -77,7 +76,7 @@ def advance(args: argparse.Namespace) -> int:
 def invoices(args: argparse.Namespace) -> int:
     keep = InvoiceFilter(args.provider, args.client, args.from_date, args.to_date)
     with services(args.db) as s:
-        rows = invoice_rows(read_ledger(s.app, args.known_at, facts=False), s.catalog, keep, end_of_day(args.as_of or today()),
+        rows = invoice_rows(s.ledger(args.client, args.known_at), s.catalog, keep, end_of_day(args.as_of or today()),
                             s.identities)
     print_json(rows) if args.format == "json" else print(invoices_table(rows))
     return 0
@@ -85,7 +84,7 @@ def invoices(args: argparse.Namespace) -> int:
 
 def receivables(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        rows = [r.as_dict() for r in receivable_rows(read_ledger(s.app, args.known_at, facts=False), s.catalog, load_ecb_rates(), args.as_of,
+        rows = [r.as_dict() for r in receivable_rows(s.ledger(args.client, args.known_at), s.catalog, load_ecb_rates(), args.as_of,
                                                      args.provider, args.client)]
     if args.format == "json":
         print_json(rows)
@@ -101,7 +100,7 @@ def receivables(args: argparse.Namespace) -> int:
 def penalties_invoice(args: argparse.Namespace) -> int:
     with services(args.db) as s:
         doc = PenaltyService(s.app, s.catalog, load_ecb_rates(), system_clock, s.identities).invoice(args.client, args.as_of)
-        rows = invoice_rows(read_ledger(s.app, facts=False), s.catalog, InvoiceFilter(client_id=args.client),
+        rows = invoice_rows(s.ledger(args.client), s.catalog, InvoiceFilter(client_id=args.client),
                             end_of_day(args.as_of), s.identities) if doc else []
     issued = [r for r in rows if doc and r["number"] == doc.number]
     if args.format == "json":
@@ -113,7 +112,7 @@ def penalties_invoice(args: argparse.Namespace) -> int:
 
 def attestations(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        rows = attestation_rows(read_ledger(s.app, args.known_at, facts=False), s.catalog, args.year, args.client)
+        rows = attestation_rows(s.ledger(args.client, args.known_at), s.catalog, args.year, args.client)
     if args.pdf:
         return attestation_file(args, rows)
     if args.format == "json":
@@ -175,7 +174,7 @@ def terms_check(args: argparse.Namespace) -> int:
 def replay(args: argparse.Namespace) -> int:
     catalog, version = load_version(args.terms)
     with services(args.db) as s:
-        report = replay_history(read_ledger(s.app, args.known_at, facts=False), catalog, version, args.provider, args.client,
+        report = replay_history(s.ledger(args.client, args.known_at), catalog, version, args.provider, args.client,
                                 args.from_date, args.to_date)
     data = report.as_dict()
     if args.format == "json":
@@ -248,7 +247,7 @@ def verify(args: argparse.Namespace) -> int:
 
 def explain(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        data = explain_document(read_ledger(s.app), s.catalog, args.number, args.line)
+        data = explain_document(s.document_ledger(args.number, facts=True), s.catalog, args.number, args.line)
     if args.format == "json":
         print_json(data)
     else:

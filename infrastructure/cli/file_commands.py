@@ -11,7 +11,6 @@ from domain.errors import BillingError
 from infrastructure.cli.output import print_json, table
 from infrastructure.cli.wiring import services
 from infrastructure.provider_files import identity_files, read_versions
-from projections.ledger import read_ledger
 
 
 def providers_check(args: argparse.Namespace) -> int:
@@ -35,7 +34,7 @@ def document(args: argparse.Namespace) -> int:
     if not (args.xml or args.pdf):
         raise BillingError("say what to write: --xml FILE (Factur-X XML) and/or --pdf FILE (PDF/A-3)")
     with services(args.db) as s:
-        row = document_row(read_ledger(s.app, facts=False), s.catalog, s.identities, args.number)
+        row = document_row(s.document_ledger(args.number), s.catalog, s.identities, args.number)
         if args.xml:
             write_file(args.xml, document_xml(row, s.catalog))
         if args.pdf:
@@ -67,7 +66,7 @@ def urssaf_status(args: argparse.Namespace) -> int:
     from infrastructure.cli.wiring import speaks_to_urssaf
 
     with services(args.db) as s:
-        rows = status_rows(read_ledger(s.app, facts=False), args.client, real_api=speaks_to_urssaf())
+        rows = status_rows(s.ledger(args.client), args.client, real_api=speaks_to_urssaf())
     if args.format == "json":
         print_json(rows)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from infrastructure.urssaf_http import UrssafHttpGateway
 from infrastructure.urssaf_oauth import TOKEN_URL, ClientCredentials
 from infrastructure.urssaf_simulator import UrssafSimulator
 from infrastructure.vault import Vault
+from projections.client_reads import client_ledger, document_client
+from projections.ledger import Ledger, read_ledger
 from projections.persisted import Follower
 from projections.sql import SqlSession
 
@@ -83,6 +86,34 @@ class Services:
     catalog: TermsCatalog
     url: str = ""
     identities: ProviderIdentities = field(default_factory=load_identities)
+    _sessions: threading.local = field(default_factory=threading.local, repr=False)
+    _opened: list = field(default_factory=list, repr=False)
+
+    def ledger(self, client: str | None = None, known_at: datetime | None = None, facts: bool = False) -> Ledger:
+        """The fold a read needs: about one client, that client's events only (the streams view)."""
+        if client is None:
+            return read_ledger(self.app, known_at, facts)
+        with self._sql() as sql:
+            return client_ledger(self.app, sql, [client], known_at, facts)
+
+    def document_ledger(self, number: str, known_at: datetime | None = None, facts: bool = False) -> Ledger:
+        """The events of the client of that document (none when no such document was issued)."""
+        with self._sql() as sql:
+            client = document_client(self.app, sql, number)
+            return client_ledger(self.app, sql, [client] if client else [], known_at, facts)
+
+    @contextmanager
+    def _sql(self) -> Iterator[SqlSession]:
+        """One SQL session per thread, kept: the API answers reads from its thread pool."""
+        session = getattr(self._sessions, "sql", None)
+        if session is None:
+            session = self._sessions.sql = SqlSession(self.url)
+            self._opened.append(session)
+        yield session
+
+    def close(self) -> None:
+        for session in self._opened:
+            session.close()
 
     def follower(self) -> Follower:
         return Follower(self.app, SqlSession(self.url))
@@ -125,7 +156,11 @@ def services(db: str | None) -> Iterator[Services]:
     vault = None
     try:
         vault = Vault(url)
-        yield Services(app, vault, load_catalog(), url)
+        running = Services(app, vault, load_catalog(), url)
+        try:
+            yield running
+        finally:
+            running.close()
     finally:
         if vault is not None:
             vault.close()

@@ -13,7 +13,6 @@ from infrastructure.documents.files import document_row, document_xml
 from infrastructure.http.auth import allowed
 from infrastructure.http.problems import PROBLEMS, Problem
 from infrastructure.http.tokens import ApiToken
-from projections.ledger import read_ledger
 
 router = APIRouter(responses=PROBLEMS)
 PDF = {200: {"content": {"application/pdf": {}}, "description": "PDF/A-3 with factur-x.xml embedded"}}
@@ -40,7 +39,7 @@ async def get_xml(request: Request, number: str, token: ApiToken = Depends(allow
 
 
 def scoped_row(s: Any, number: str, token: ApiToken) -> dict[str, Any]:
-    ledger = read_ledger(s.app, facts=False)
+    ledger = s.document_ledger(number)
     doc = ledger.document(number)
     if doc is None or doc.provider not in token.providers:
         raise Problem(404, f"no document {number!r} was issued within this token's scope", [{"field": "path.number"}])

@@ -18,7 +18,6 @@ from infrastructure.http.problems import PROBLEMS, Problem, json_response
 from infrastructure.http.tokens import ApiToken
 from projections.attestations import attestation_rows
 from projections.invoices import InvoiceFilter, invoice_rows
-from projections.ledger import read_ledger
 from projections.receivables import receivables
 
 router = APIRouter(responses=PROBLEMS)
@@ -38,7 +37,7 @@ async def get_invoices(request: Request, token: ApiToken = Depends(allowed("read
     keep = InvoiceFilter(provider_filter(token, provider), client, in_range(from_, "from"), in_range(to, "to"))
     as_of = in_range(as_of, "as_of") or paris_date(system_clock())
     s = request.app.state.services
-    rows = await run_in_threadpool(lambda: invoice_rows(read_ledger(s.app, facts=False), s.catalog, keep, end_of_day(as_of), s.identities))
+    rows = await run_in_threadpool(lambda: invoice_rows(s.ledger(client), s.catalog, keep, end_of_day(as_of), s.identities))
     return json_response([r for r in rows if r["provider"] in token.providers])
 
 
@@ -54,7 +53,7 @@ async def get_invoice(request: Request, number: str, token: ApiToken = Depends(a
 
 
 def one_invoice(s: Any, number: str, token: ApiToken, as_of: date) -> dict[str, Any] | None:
-    ledger = read_ledger(s.app)  # with the fact records: the explanation names them
+    ledger = s.document_ledger(number, facts=True)  # with the fact records: the explanation names them
     doc = ledger.document(number)
     if doc is None or doc.provider not in token.providers:
         return None
@@ -70,7 +69,7 @@ async def get_receivables(request: Request, as_of: date = Query(...), token: Api
     day, keep = in_range(as_of, "as_of"), provider_filter(token, provider)
     s = request.app.state.services
     rows = await run_in_threadpool(lambda: [r.as_dict() for r in receivables(
-        read_ledger(s.app, facts=False), s.catalog, load_ecb_rates(), day, keep, client)])
+        s.ledger(client), s.catalog, load_ecb_rates(), day, keep, client)])
     return json_response([r for r in rows if r["provider"] in token.providers])
 
 
@@ -79,5 +78,5 @@ async def get_attestations(request: Request, year: int = Query(..., ge=2000, le=
                            token: ApiToken = Depends(allowed("read")), client: str | None = Client) -> Response:
     provider_filter(token, "etincelle")
     s = request.app.state.services
-    rows = await run_in_threadpool(lambda: attestation_rows(read_ledger(s.app, facts=False), s.catalog, year, client))
+    rows = await run_in_threadpool(lambda: attestation_rows(s.ledger(client), s.catalog, year, client))
     return json_response(rows)

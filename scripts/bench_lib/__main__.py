@@ -16,7 +16,7 @@ from bench_lib import history, report
 from bench_lib.runner import REPO, code_version, machine, postgres_database, postgres_info, run_step
 
 QUICK_SCALE = 0.003  # 30 subscriptions, 6 Étincelle clients
-ENGINE_STEPS = ("raw_write", "ingest", "advance", "advance_cold", "raw_read", "replay", "rebuild", "append")
+ENGINE_STEPS = ("raw_write", "ingest", "advance", "advance_cold", "raw_read", "replay", "rebuild", "reads", "append")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -50,6 +50,10 @@ def say(text: str) -> None:
 def summary(step: str, r: dict) -> str:
     keys = {"raw_write": "rows_per_s", "ingest": "facts_per_s", "advance": "documents_per_s",
             "raw_read": "events_per_s", "replay": "events_per_s", "rebuild": "events_per_s"}
+    if step == "reads":
+        api, cli = r["api_invoices"]["latency_ms"], r["invoices_cli"]["seconds"]
+        return (f"reads: invoices --client p50 {cli['p50']:.0f} ms; API p99 {api['p99']:.1f} ms; verify "
+                f"{r['verify_cli']['seconds']['p50'] / 1000:.1f} s, peak RSS {r['verify_cli']['peak_rss_mb']:.0f} MB")
     if step == "advance_cold":
         return f"{step}: {r['documents']} documents, {r['seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
     figure = f"{r[keys[step]]:,.0f} {keys[step].replace('_per_s', '/s')}" if step in keys else \

@@ -197,5 +197,67 @@ def cold_start(spec: dict) -> dict:
             "seconds": min(times), "python_bare_seconds": min(bare), "billing_peak_rss_mb": peak / 1024}
 
 
-STEPS = {"ingest": ingest, "advance": advance, "advance_cold": advance_cold, "replay": replay, "rebuild": rebuild, "append": append,
+def read_clients(url: str, each: int = 5) -> tuple[list[str], list[str]]:
+    """`each` clients of each provider, spread over the history, and one document of each."""
+    with services(url) as s:
+        with s._sql() as sql, sql.reading():
+            rows = sql.execute("SELECT client_id, originator_id FROM projection_streams WHERE fact = 0 ORDER BY client_id")
+        clients = sorted({c for c, _ in rows})
+        picked = [c for prefix in ("B", "E") for c in spread([c for c in clients if c.startswith(prefix)], each)]
+        numbers = [s.ledger(c).documents()[-1].number for c in picked]
+    return picked, numbers
+
+
+def spread(items: list[str], count: int) -> list[str]:
+    return [items[i * len(items) // count] for i in range(count)] if items else []
+
+
+def billing_command() -> list[str]:
+    installed = Path(sys.executable).parent / "billing"
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", "infrastructure.cli.main"]
+
+
+def timed_commands(commands: list[list[str]]) -> dict:
+    times, peak = [], 0
+    for command in commands:
+        seconds, rss = timed_runs(command, 1)
+        times += seconds
+        peak = max(peak, rss)
+    return {"runs": len(times), "seconds": percentiles(times), "peak_rss_mb": peak / 1024}
+
+
+def api_latencies(url: str, clients: list[str], rounds: int) -> dict:
+    """GET /invoices?client=… through a real `billing serve`, each client in turn, `rounds` times."""
+    import httpx
+
+    from tests.http_server import bearer, new_token, running_server
+
+    _, secret = new_token(url, "finance", "both", "bench")
+    latencies = []
+    with running_server(url, Path(os.environ.get("TMPDIR", "/tmp")) / "bench-serve.log") as base, \
+            httpx.Client(base_url=base, headers=bearer(secret), timeout=30) as http:
+        for n in range(rounds + 1):
+            for client in clients:
+                start = time.perf_counter()
+                http.get("/invoices", params={"client": client}).raise_for_status()
+                if n:  # the first round warms the server up
+                    latencies.append(time.perf_counter() - start)
+    return {"requests": len(latencies), "latency_ms": percentiles(latencies)}
+
+
+def reads(spec: dict) -> dict:
+    """One client's reads, as finance runs them: processes, and the API."""
+    clients, numbers = read_clients(spec["url"])
+    billing, db = billing_command(), ["--db", spec["url"], "--format", "json"]
+    runs = max(1, spec.get("read_runs", 4))
+    return {
+        "clients": clients,
+        "invoices_cli": timed_commands([[*billing, "invoices", "--client", c, *db] for c in clients * runs]),
+        "explain_cli": timed_commands([[*billing, "explain", n, *db] for n in numbers]),
+        "api_invoices": api_latencies(spec["url"], clients, spec.get("api_rounds", 20)),
+        "verify_cli": timed_commands([[*billing, "verify", *db]]),
+    }
+
+
+STEPS = {"ingest": ingest, "reads": reads, "advance": advance, "advance_cold": advance_cold, "replay": replay, "rebuild": rebuild, "append": append,
          "cold_start": cold_start}

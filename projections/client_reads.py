@@ -1,0 +1,71 @@
+"""Reads about some clients fold only their events: the `streams` view says which aggregates are
+each client's, and the store gives all of their events in one query (INTERPRETATION.md: billing
+one client never needs another client's facts). The result is the ledger the whole fold would
+give, cut to those clients: every read computed from it is the same for them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import Application
+
+from projections.ledger import Ledger, billing_topics
+from projections.persisted import Follower
+from projections.sql import SqlSession
+from projections.store_reads import select_events
+from projections.views import VIEWS
+
+STREAMS = "streams"
+
+
+def client_ledger(app: Application, sql: SqlSession, client_ids: Sequence[str], known_at: datetime | None = None,
+                  facts: bool = True) -> Ledger:
+    """These clients' aggregates only; `known_at` keeps the events recorded up to then."""
+    brought_up_to_date(app, sql)
+    ledger = Ledger(() if facts else billing_topics())
+    with sql.reading():
+        ids = stream_ids(sql, client_ids, facts)
+    for stored in select_events(app.recorder, ids):
+        event = app.mapper.to_domain_event(stored)
+        if known_at is None or event.timestamp <= known_at:
+            ledger.apply(event)
+    return ledger
+
+
+def stream_ids(sql: SqlSession, client_ids: Sequence[str], facts: bool) -> list[UUID]:
+    only = "" if facts else " AND fact = 0"
+    rows = sql.select_in(f"SELECT originator_id FROM projection_streams WHERE client_id IN ({{}}){only}",
+                         sorted(set(client_ids)))
+    return sorted(UUID(row[0]) for row in rows)
+
+
+def document_client(app: Application, sql: SqlSession, number: str) -> str | None:
+    """The client of an issued document, None if no such document was issued."""
+    from domain.issuing import IssuedDocument
+
+    brought_up_to_date(app, sql)
+    with sql.reading():
+        rows = sql.execute("SELECT client_id FROM projection_streams WHERE originator_id = %s",
+                           (str(IssuedDocument.id_for(number)),))
+    return rows[0][0] if rows else None
+
+
+def brought_up_to_date(app: Application, sql: SqlSession) -> None:
+    """The streams view as far as the log goes: read first, caught up only when behind."""
+    head = app.recorder.max_notification_id() or 0
+    if position(sql) < head:
+        Follower(app, sql, {STREAMS: VIEWS[STREAMS]}).catch_up(STREAMS)
+
+
+def position(sql: SqlSession) -> int:
+    """How far the streams view has read; -1 before its first catch-up."""
+    try:
+        with sql.reading():
+            rows = sql.execute("SELECT position FROM projection_tracking WHERE name = %s", (STREAMS,))
+    except (sqlite3.OperationalError, psycopg.errors.UndefinedTable):  # a store never followed yet
+        return -1
+    return rows[0][0] if rows else -1
