@@ -8,8 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import psycopg
-
 from application.app import BillingApp
 from domain.errors import BillingError
 
@@ -83,6 +81,8 @@ def open_app(url: str) -> BillingApp:
 @contextmanager
 def schema_lock(env: dict[str, str]) -> Iterator[None]:
     """Processes starting at once on a new database create its tables one at a time."""
+    import psycopg  # here: a read on SQLite never loads the PostgreSQL driver
+
     with psycopg.connect(
         dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
         user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None, autocommit=True,

@@ -44,9 +44,8 @@ import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import psycopg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -77,6 +76,9 @@ class VaultError(BillingError):
 class TokenError(VaultError):
     """A token that does not open under the client's key: tampered, truncated or another client's."""
 
+if TYPE_CHECKING:
+    import psycopg
+
 
 class Vault:
     """Per-client data keys in ``billing_client_keys``; see the module docstring."""
@@ -87,8 +89,12 @@ class Vault:
         self._lock = threading.Lock()
         self._sqlite: sqlite3.Connection | None = None
         self._pg: psycopg.Connection | None = None
+        self._driver_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
         try:
             if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+                import psycopg  # here: on SQLite the PostgreSQL driver is never loaded
+
+                self._driver_errors = (psycopg.Error, sqlite3.Error)
                 self._pg = _connect_postgres(env)
                 self._create_postgres_table()
             else:
@@ -299,7 +305,7 @@ class Vault:
                 raise VaultError("the vault is closed")
             try:
                 return operation()
-            except (psycopg.Error, sqlite3.Error) as exc:
+            except self._driver_errors as exc:
                 # Driver messages can quote parameters in some cases: give the class only.
                 raise VaultError(f"key table error ({type(exc).__name__}); nothing was changed") from None
 
@@ -313,7 +319,7 @@ def _wrapped(master: bytes, client_id: str, key: bytes) -> bytes:
 
 def _update_all(connection: Any, statement: str, rows: list[tuple[bytes, str]]) -> None:
     """Every row in one transaction (both connections are in autocommit mode otherwise)."""
-    if isinstance(connection, psycopg.Connection):
+    if not isinstance(connection, sqlite3.Connection):
         with connection.transaction():
             for row in rows:
                 connection.execute(statement, row)
@@ -351,6 +357,8 @@ def _key_from(variable: str) -> bytes | None:
 
 
 def _connect_postgres(env: dict[str, str]) -> psycopg.Connection:
+    import psycopg
+
     return psycopg.connect(
         dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
         user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None, autocommit=True,

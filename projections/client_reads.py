@@ -5,12 +5,10 @@ give, cut to those clients: every read computed from it is the same for them."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-import psycopg
 from eventsourcing.application import Application
 
 from projections.ledger import Ledger, billing_topics
@@ -66,6 +64,6 @@ def position(sql: SqlSession) -> int:
     try:
         with sql.reading():
             rows = sql.execute("SELECT position FROM projection_tracking WHERE name = %s", (STREAMS,))
-    except (sqlite3.OperationalError, psycopg.errors.UndefinedTable):  # a store never followed yet
+    except sql.missing_table:  # a store never followed yet
         return -1
     return rows[0][0] if rows else -1

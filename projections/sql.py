@@ -8,8 +8,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
-
 from infrastructure.store import environment
 
 
@@ -26,11 +24,15 @@ class SqlSession:
         env = environment(url)
         self.postgres = env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
         if self.postgres:
+            import psycopg  # here: a read on SQLite never loads the PostgreSQL driver
+
             self.conn: Any = psycopg.connect(
                 dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
                 user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None)
+            self.missing_table: type[Exception] = psycopg.errors.UndefinedTable
         else:
             self.conn = sqlite3.connect(env["SQLITE_DBNAME"], timeout=30, isolation_level=None)
+            self.missing_table = sqlite3.OperationalError
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         cursor = self.conn.execute(sql if self.postgres else sql.replace("%s", "?"), tuple(params))

@@ -6,6 +6,7 @@ recorder still does every write. Another recorder is read through the library.""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -24,10 +25,10 @@ class Row(NamedTuple):
 
 
 def backend(recorder: Any) -> str | None:
-    from eventsourcing.postgres import PostgresAggregateRecorder
     from eventsourcing.sqlite import SQLiteAggregateRecorder
 
-    if isinstance(recorder, PostgresAggregateRecorder):
+    postgres = sys.modules.get("eventsourcing.postgres")  # loaded if the recorder is PostgreSQL's
+    if postgres is not None and isinstance(recorder, postgres.PostgresAggregateRecorder):
         return "postgres"
     return "sqlite" if isinstance(recorder, SQLiteAggregateRecorder) else None
 

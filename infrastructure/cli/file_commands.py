@@ -63,7 +63,7 @@ def attestation_file(args: argparse.Namespace, rows: list[dict]) -> int:
 def urssaf_status(args: argparse.Namespace) -> int:
     from projections.urssaf_status import urssaf_status as status_rows
 
-    from infrastructure.cli.wiring import speaks_to_urssaf
+    from infrastructure.urssaf_gateway import speaks_to_urssaf
 
     with services(args.db) as s:
         rows = status_rows(s.ledger(args.client), args.client, real_api=speaks_to_urssaf())

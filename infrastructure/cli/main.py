@@ -13,13 +13,20 @@ from domain.errors import BillingError
 from infrastructure.cli import api_commands
 
 
+READS = {"invoices", "receivables", "attestations", "explain"}  # infrastructure/cli/read_commands.py
+
+
 def lazy(name: str) -> Callable[[argparse.Namespace], int]:
     """The command's function, imported when it runs: `billing --help` stays a cold start
-    of a fraction of a second (the engine's modules load only for real work)."""
+    of a fraction of a second (the engine's modules load only for real work), and the reads
+    load only what they need."""
     def run(args: argparse.Namespace) -> int:
-        from infrastructure.cli import commands
+        if name in READS:
+            from infrastructure.cli import read_commands as module
+        else:
+            from infrastructure.cli import commands as module
 
-        return getattr(commands, name)(args)
+        return getattr(module, name)(args)
     return run
 
 

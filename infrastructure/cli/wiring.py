@@ -2,39 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import datetime
 
 import structlog
 
-from application.advance import AdvanceService
 from application.app import BillingApp
-from application.ingest import IngestService
-from application.urssaf_port import UrssafGateway
-from domain.errors import ConfigurationError
 from domain.identities import ProviderIdentities
 from domain.terms_catalog import TermsCatalog
 from infrastructure.clock import system_clock
-from infrastructure.locks import holding, lock_for
 from infrastructure.provider_files import load_identities
 from infrastructure.secrets import key_from_environment
 from infrastructure.runtime import tune_garbage_collection
 from infrastructure.store import database_url, open_app
 from infrastructure.terms_files import load_catalog
-from infrastructure.urssaf_http import UrssafHttpGateway
-from infrastructure.urssaf_oauth import TOKEN_URL, ClientCredentials
-from infrastructure.urssaf_simulator import UrssafSimulator
 from infrastructure.vault import Vault
 from projections.client_reads import client_ledger, document_client
 from projections.ledger import Ledger, read_ledger
 from projections.persisted import Follower
 from projections.sql import SqlSession
 
+if TYPE_CHECKING:
+    from application.advance import AdvanceService
+    from application.ingest import IngestService
 
 log = structlog.get_logger("billing.projections")
 URSSAF_LOCK_KEY = 0x62696C6C75727373  # "billurss"
@@ -44,39 +40,6 @@ LOG_KEY_ENV = "BILLING_LOG_KEY"
 def log_key() -> bytes | None:
     """`BILLING_LOG_KEY`: the base64 of 32 bytes keying the log's chain (README, "Tamper evidence")."""
     return key_from_environment(LOG_KEY_ENV)
-
-
-def gateway_for(now: datetime) -> UrssafGateway:
-    """The real URSSAF API when BILLING_URSSAF_URL is set (README, "URSSAF"): with OAuth2 client
-    credentials from BILLING_URSSAF_CLIENT_ID / _CLIENT_SECRET (token URL BILLING_URSSAF_TOKEN_URL,
-    default the Swagger's), else a bearer BILLING_URSSAF_TOKEN given as is; the deemed-timeline
-    simulator else."""
-    url = os.environ.get("BILLING_URSSAF_URL")
-    if not url:
-        return UrssafSimulator(now)
-    identity = load_identities().on("etincelle", now.date())
-    codes = identity.urssaf if identity else None
-    tiers = os.environ.get("BILLING_URSSAF_ID_TIERS_FACTURATION") or (codes.id_tiers_facturation if codes else None)
-    if not tiers:
-        raise ConfigurationError("URSSAF's id of the provider (idTiersFacturation) is not known: set "
-                                 "BILLING_URSSAF_ID_TIERS_FACTURATION, or id_tiers_facturation under [version.urssaf] "
-                                 "of etincelle.toml (README, \"URSSAF\")")
-    client_id, secret = os.environ.get("BILLING_URSSAF_CLIENT_ID"), os.environ.get("BILLING_URSSAF_CLIENT_SECRET")
-    if client_id and secret:
-        return UrssafHttpGateway(url, codes=codes, id_tiers_facturation=tiers, credentials=credentials_for(
-            client_id, secret, os.environ.get("BILLING_URSSAF_TOKEN_URL") or TOKEN_URL))
-    return UrssafHttpGateway(url, codes=codes, id_tiers_facturation=tiers, token=os.environ.get("BILLING_URSSAF_TOKEN"))
-
-
-def speaks_to_urssaf() -> bool:
-    """True when advance talks to URSSAF's API (BILLING_URSSAF_URL), not to the simulator."""
-    return bool(os.environ.get("BILLING_URSSAF_URL"))
-
-
-@cache
-def credentials_for(client_id: str, secret: str, token_url: str) -> ClientCredentials:
-    """One token holder per process and credentials: a scheduler's daily runs keep its token."""
-    return ClientCredentials(client_id, secret, token_url)
 
 
 @dataclass
@@ -137,14 +100,21 @@ class Services:
 
     @property
     def ingest(self) -> IngestService:
+        from application.ingest import IngestService
+
         return IngestService(self.app, self.catalog, system_clock, self.vault, self.identities)
 
     @property
     def advance(self) -> AdvanceService:
+        from application.advance import AdvanceService
+        from infrastructure.urssaf_gateway import gateway_for
+
         return AdvanceService(self.ingest, system_clock, gateway_for, self.urssaf_turn, log_key())
 
     def urssaf_turn(self) -> AbstractContextManager[bool]:
         """One process at a time talks to URSSAF for this store (infrastructure/locks.py)."""
+        from infrastructure.locks import holding, lock_for
+
         return holding(lock_for(self.url, URSSAF_LOCK_KEY, ".urssaf.lock", "billing urssaf"))
 
 
