@@ -1,17 +1,22 @@
 """The PostgreSQL event recorder: the library's, inserting a save's events as four binary
 arrays instead of one array of composite rows, which psycopg writes as escaped text in Python
-(about a third of a bulk save). Same table, same lock, same notification order."""
+(about a third of a bulk save), and with the reads the engine does in bulk (the rows of the log
+for a fold, without dict rows; every event of many aggregates at once) in one query each. Same
+table, same lock, same notification order."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
+
+from infrastructure.log_rows import Row
 
 
 class BillingPostgresRecorder(PostgresApplicationRecorder):
@@ -31,3 +36,24 @@ class BillingPostgresRecorder(PostgresApplicationRecorder):
             [e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
             [e.topic for e in stored_events], [e.state for e in stored_events],
         ))
+
+    def _table(self) -> Any:
+        return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+
+    def billing_rows(self, after: int, limit: int, topics: Sequence[str]) -> list[Row]:
+        """The notifications after `after`, of these topics (all if none), in log order."""
+        statement = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+                        "WHERE notification_id > %s AND (%s OR topic = ANY(%s)) ORDER BY notification_id LIMIT %s"
+                        ).format(self._table())
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(statement, (after, not topics, list(topics), limit), prepare=True)
+            return [Row._make(row) for row in curs.fetchall()]
+
+    def billing_events(self, ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every stored event of these aggregates, in (aggregate, version) order."""
+        statement = SQL("SELECT originator_id, originator_version, topic, state FROM {} "
+                        "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version").format(self._table())
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (list(ids),))
+            return [StoredEvent(originator_id=row["originator_id"], originator_version=row["originator_version"],
+                                topic=row["topic"], state=bytes(row["state"])) for row in curs.fetchall()]

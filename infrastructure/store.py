@@ -40,6 +40,7 @@ def sqlite_env(url: str) -> dict[str, str]:
         raise StoreError(f"no file in SQLite URL {url!r}")
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "APPLICATION_RECORDER_TOPIC": "infrastructure.sqlite_recorder:BillingSQLiteRecorder",
         "SQLITE_DBNAME": str(Path(path).expanduser().resolve()),
         "SQLITE_LOCK_TIMEOUT": "30",
     }

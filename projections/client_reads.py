@@ -13,14 +13,14 @@ from eventsourcing.application import Application
 
 from projections.ledger import Ledger, billing_topics
 from projections.persisted import Follower
-from projections.sql import SqlSession
+from projections.sql import ViewSql
 from projections.store_reads import select_events
 from projections.views import VIEWS
 
 STREAMS = "streams"
 
 
-def client_ledger(app: Application, sql: SqlSession, client_ids: Sequence[str], known_at: datetime | None = None,
+def client_ledger(app: Application, sql: ViewSql, client_ids: Sequence[str], known_at: datetime | None = None,
                   facts: bool = True) -> Ledger:
     """These clients' aggregates only; `known_at` keeps the events recorded up to then."""
     brought_up_to_date(app, sql)
@@ -34,14 +34,14 @@ def client_ledger(app: Application, sql: SqlSession, client_ids: Sequence[str], 
     return ledger
 
 
-def stream_ids(sql: SqlSession, client_ids: Sequence[str], facts: bool) -> list[UUID]:
+def stream_ids(sql: ViewSql, client_ids: Sequence[str], facts: bool) -> list[UUID]:
     only = "" if facts else " AND fact = 0"
     rows = sql.select_in(f"SELECT originator_id FROM projection_streams WHERE client_id IN ({{}}){only}",
                          sorted(set(client_ids)))
     return sorted(UUID(row[0]) for row in rows)
 
 
-def document_client(app: Application, sql: SqlSession, number: str) -> str | None:
+def document_client(app: Application, sql: ViewSql, number: str) -> str | None:
     """The client of an issued document, None if no such document was issued."""
     from domain.issuing import IssuedDocument
 
@@ -52,14 +52,14 @@ def document_client(app: Application, sql: SqlSession, number: str) -> str | Non
     return rows[0][0] if rows else None
 
 
-def brought_up_to_date(app: Application, sql: SqlSession) -> None:
+def brought_up_to_date(app: Application, sql: ViewSql) -> None:
     """The streams view as far as the log goes: read first, caught up only when behind."""
     head = app.recorder.max_notification_id() or 0
     if position(sql) < head:
         Follower(app, sql, {STREAMS: VIEWS[STREAMS]}).catch_up(STREAMS)
 
 
-def position(sql: SqlSession) -> int:
+def position(sql: ViewSql) -> int:
     """How far the streams view has read; -1 before its first catch-up."""
     try:
         with sql.reading():

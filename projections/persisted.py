@@ -19,7 +19,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Mapper, Transcoder
 
-from projections.sql import SqlSession
+from projections.sql import ViewSql
 from projections.store_reads import select_rows
 from projections.views import VIEWS, View
 
@@ -68,7 +68,7 @@ def view_mapper(app: Application) -> Mapper:
 
 
 class Follower:
-    def __init__(self, app: Application, sql: SqlSession, views: dict[str, View] = VIEWS):
+    def __init__(self, app: Application, sql: ViewSql, views: dict[str, View] = VIEWS):
         self.app, self.sql, self.views, self.mapper = app, sql, views, view_mapper(app)
         with sql.transaction(schema=True):
             sql.execute("CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")

@@ -26,7 +26,7 @@ from domain.subscriptions import Subscription
 from domain.tax_attestations import TaxAttestation
 from domain.urssaf_account import UrssafAccount
 from domain.urssaf_requests import UrssafRequest
-from projections.sql import SqlSession
+from projections.sql import ViewSql
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class View:
     topics: tuple[str, ...]
     schema: tuple[str, ...]
     tables: tuple[str, ...]
-    apply: Callable[[SqlSession, Sequence[Any]], None]
+    apply: Callable[[ViewSql, Sequence[Any]], None]
 
 
 def totals(event: Any) -> tuple[Decimal, Decimal, Decimal]:
@@ -47,7 +47,7 @@ def totals(event: Any) -> tuple[Decimal, Decimal, Decimal]:
 BODY = json.JSONEncoder(default=str, ensure_ascii=False)  # as json.dumps(…, default=str, ensure_ascii=False)
 
 
-def apply_invoices(sql: SqlSession, events: Sequence[Any]) -> None:
+def apply_invoices(sql: ViewSql, events: Sequence[Any]) -> None:
     rows = []
     for e in events:
         ht, vat, ttc = totals(e)
@@ -56,7 +56,7 @@ def apply_invoices(sql: SqlSession, events: Sequence[Any]) -> None:
     sql.insert("INSERT INTO projection_invoices", rows, "ON CONFLICT (number) DO NOTHING")
 
 
-def apply_balances(sql: SqlSession, events: Sequence[Any]) -> None:
+def apply_balances(sql: ViewSql, events: Sequence[Any]) -> None:
     """A few round trips per batch whatever its clients: the new clients, a read of the batch's
     clients, and one upsert of their new sums."""
     delta: dict[str, list[Any]] = defaultdict(lambda: [ZERO, ZERO, 0])
@@ -85,7 +85,7 @@ def balance_row(client_id: str, row: tuple | None, d: list[Any]) -> tuple:
     return client_id, provider, name, fmt(Decimal(invoiced) + d[0]), fmt(Decimal(received) + d[1]), documents + d[2]
 
 
-def apply_eligible(sql: SqlSession, events: Sequence[Any]) -> None:
+def apply_eligible(sql: ViewSql, events: Sequence[Any]) -> None:
     """Two round trips per batch: one read of the clients' rows, one upsert with the new sums."""
     delta: dict[tuple[str, int], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for e in events:
@@ -123,7 +123,7 @@ def stream_owner(event: Any) -> tuple[str | None, list[str]]:
     return None, [ref.split(":")[0] for ref in event.events]  # a fact's record made before it named its client
 
 
-def apply_streams(sql: SqlSession, events: Sequence[Any]) -> None:
+def apply_streams(sql: ViewSql, events: Sequence[Any]) -> None:
     """Three round trips per batch: the lookups of the streams whose owner is found through another."""
     owners: dict[str, str] = {}
     later: list[tuple[str, list[str]]] = []

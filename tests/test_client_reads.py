@@ -18,7 +18,7 @@ from projections.client_reads import client_ledger, document_client
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
 from projections.receivables import receivables
-from projections.sql import SqlSession
+from infrastructure.view_sql import SqlSession
 from projections.urssaf_status import urssaf_status
 from tests.billing_cli import billing_json, jsonl
 from tests.services import Engine, engine_on

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from projections.persisted import Follower
-from projections.sql import SqlSession
+from infrastructure.view_sql import SqlSession
 from tests.histories import ORIGIN, facts_for, subscriptions
 from tests.services import Engine, engine_on
 from tests.test_etincelle_scenario import history as etincelle_history

@@ -13,7 +13,7 @@ from typing import Any
 
 from infrastructure.store import open_app
 from projections.persisted import Follower, view_mapper
-from projections.sql import SqlSession
+from infrastructure.view_sql import SqlSession
 from projections.views import VIEWS
 from tests.billing_cli import billing_json
 from tests.histories import ORIGIN, facts_for, moment

@@ -26,7 +26,7 @@ from infrastructure.vault import Vault
 from projections.client_reads import client_ledger, document_client
 from projections.ledger import Ledger, read_ledger
 from projections.persisted import Follower
-from projections.sql import SqlSession
+from infrastructure.view_sql import SqlSession
 
 if TYPE_CHECKING:
     from application.advance import AdvanceService

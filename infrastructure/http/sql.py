@@ -1,7 +1,8 @@
 """A small SQL door on the events' database, for the API's own table: SQLite or PostgreSQL.
 
 Opened from the same URL as the store (``infrastructure.store.environment``), as the vault does.
-Statements use ``?`` placeholders; they are rewritten to ``%s`` for PostgreSQL.
+Statements use ``%s`` placeholders, as every statement of the engine does; ``for_sqlite`` rewrites
+them for SQLite.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.errors import BillingError
 from infrastructure.store import environment, redacted
+from infrastructure.view_sql import for_sqlite
 
 SCHEMA_LOCK_ID = 0x61706974  # "apit": not the event store's nor the vault's
 
@@ -66,11 +68,11 @@ class Sql:
     def _execute(self, statement: str, params: tuple, fetch: bool) -> Any:
         if self._pool is not None:
             with self._pool.connection() as conn:
-                cursor = conn.execute(statement.replace("?", "%s"), params)
+                cursor = conn.execute(statement, params)
                 return cursor.fetchall() if fetch else cursor.rowcount
         conn = sqlite3.connect(self._sqlite_path, timeout=30, isolation_level=None)
         try:
-            cursor = conn.execute(statement, params)
+            cursor = conn.execute(for_sqlite(statement), params)
             return cursor.fetchall() if fetch else cursor.rowcount
         finally:
             conn.close()

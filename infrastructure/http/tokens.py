@@ -67,7 +67,7 @@ class TokenStore:
         secret = f"bk_{token_id}_{secrets.token_urlsafe(32)}"
         record = ApiToken(token_id, name, role, scope, _now())
         self.sql.run(f"INSERT INTO {TABLE} (id, name, role, providers, token_hash, created_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     "VALUES (%s, %s, %s, %s, %s, %s)",
                      (token_id, name, role, ",".join(scope), _hash(secret), record.created_at))
         return record, secret
 
@@ -75,8 +75,8 @@ class TokenStore:
         return [_record(row) for row in self.sql.rows(f"SELECT {COLUMNS} FROM {TABLE} ORDER BY created_at, id")]
 
     def revoke(self, token_id: str) -> ApiToken:
-        self.sql.run(f"UPDATE {TABLE} SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (_now(), token_id))
-        rows = self.sql.rows(f"SELECT {COLUMNS} FROM {TABLE} WHERE id = ?", (token_id,))
+        self.sql.run(f"UPDATE {TABLE} SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL", (_now(), token_id))
+        rows = self.sql.rows(f"SELECT {COLUMNS} FROM {TABLE} WHERE id = %s", (token_id,))
         if not rows:
             raise TokenError(f"no token {token_id!r}: see `billing tokens list`")
         return _record(rows[0])
@@ -86,7 +86,7 @@ class TokenStore:
         match = SHAPE.match(secret)
         if match is None:
             return None
-        rows = self.sql.rows(f"SELECT {COLUMNS}, token_hash FROM {TABLE} WHERE id = ?", (match.group(1),))
+        rows = self.sql.rows(f"SELECT {COLUMNS}, token_hash FROM {TABLE} WHERE id = %s", (match.group(1),))
         if not rows or not hmac.compare_digest(rows[0][6], _hash(secret)):
             return None
         record = _record(rows[0][:6])

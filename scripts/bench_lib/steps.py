@@ -108,7 +108,7 @@ def rebuild(spec: dict) -> dict:
     projections rebuild` does): the figure is the events applied, summed over the views, per
     second of that pass."""
     from projections.persisted import Follower
-    from projections.sql import SqlSession
+    from infrastructure.view_sql import SqlSession
 
     with services(spec["url"]) as s:
         follower = Follower(s.app, SqlSession(spec["url"]))
