@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-ENGINE_STEPS = {"raw_write", "ingest", "advance", "advance_cold", "raw_read", "replay", "rebuild", "append"}
+ENGINE_STEPS = {"raw_write", "ingest", "advance", "advance_cold", "raw_read", "replay", "rebuild", "reads", "append"}
 
 
 def test_quick_bench_writes_every_step(tmp_path: Path, request: pytest.FixtureRequest) -> None:
@@ -36,6 +36,7 @@ def test_quick_bench_writes_every_step(tmp_path: Path, request: pytest.FixtureRe
         assert all(step["peak_rss_mb"] > 0 for step in steps.values())
         # The month-ends run by one kept service left nothing that a fresh process would issue.
         assert steps["advance_cold"]["documents"] == 0
+        assert steps["reads"]["api_invoices"]["requests"] > 0 and steps["reads"]["invoices_cli"]["runs"] > 0
     assert data["cold_start"]["seconds"] > 0
     assert {t["target"] for t in data["targets"]} >= {"peak memory < 1 GB", "cold start < 0.3 s"}
     assert "| backend" in result.stdout

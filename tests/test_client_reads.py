@@ -14,7 +14,8 @@ from application.explain import explain
 from domain.calendar import end_of_day
 from infrastructure.ecb_rates import load_ecb_rates
 from projections.attestations import attestation_rows
-from projections.client_reads import client_ledger, document_client
+from application.verify_service import verify_store
+from projections.client_reads import client_events, client_ledger, document_client
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
 from projections.receivables import receivables
@@ -60,6 +61,9 @@ def test_one_clients_reads_equal_the_whole_folds(backend: str, tmp_path: Path, b
                 assert reads(engine, scoped, c.client_id) == reads(engine, whole, c.client_id)
             for doc in whole.documents():
                 assert document_client(engine.app, sql, doc.number) == doc.client_id
+            by_client = verify_store(engine.app, engine.catalog,
+                                     client_events=lambda ids: client_events(engine.app, sql, ids))
+            assert by_client == verify_store(engine.app, engine.catalog)
         finally:
             sql.close()
 

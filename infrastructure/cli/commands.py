@@ -183,7 +183,7 @@ def progress_bar(name: str):
 
 def verify(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        findings, anchors = verify_store(s.app, s.catalog, log_key(), args.expect)
+        findings, anchors = verify_store(s.app, s.catalog, log_key(), args.expect, s.client_events)
     whole, chains = anchors[0].text(), {a.chain: a.text() for a in anchors[1:]}
     if args.format == "json":
         print_json({"findings": [f.as_dict() for f in findings],

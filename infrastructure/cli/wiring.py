@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +23,7 @@ from infrastructure.runtime import tune_garbage_collection
 from infrastructure.store import database_url, open_app
 from infrastructure.terms_files import load_catalog
 from infrastructure.vault import Vault
-from projections.client_reads import client_ledger, document_client
+from projections.client_reads import client_events, client_ledger, document_client
 from projections.ledger import Ledger, read_ledger
 from projections.persisted import Follower
 from infrastructure.view_sql import SqlSession
@@ -64,6 +64,11 @@ class Services:
         with self._sql() as sql:
             client = document_client(self.app, sql, number)
             return client_ledger(self.app, sql, [client] if client else [], known_at, facts)
+
+    def client_events(self, client_ids: Sequence[str]) -> dict[str, list[Any]]:
+        """Each of these clients' domain events (billing verify's checks client by client)."""
+        with self._sql() as sql:
+            return client_events(self.app, sql, client_ids)
 
     @contextmanager
     def _sql(self) -> Iterator[SqlSession]:

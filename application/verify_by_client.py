@@ -1,0 +1,99 @@
+"""`billing verify`'s document checks in bounded memory: the documents' chain and numbering from
+one pass over their events, keeping a few fields of each; then drift client by client, each
+recomputed from that client's events only, as known at each run (billing one client never needs
+another client's facts). Memory follows the largest group of clients, not the log."""
+
+from __future__ import annotations
+
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from application.findings import Finding
+from application.verify import chain_findings, drift_findings, sequence_findings
+from domain.issuing import DocumentSequence, IssuedDocument
+from domain.terms_catalog import TermsCatalog
+from projections.ledger import PAGE, Ledger, billing_topics
+from projections.store_reads import select_rows
+
+ClientEvents = Callable[[Sequence[str]], dict[str, list[Any]]]  # client → its domain events, no fact records
+GROUP = 200  # clients whose events are read at once
+
+
+@dataclass(frozen=True)
+class DocumentMark:
+    """What the chain and the numbering need of a document, its content hash taken as read."""
+
+    number: str
+    provider: str
+    client_id: str
+    previous_hash: str
+    hash: str
+    read_hash: str
+
+    def content_hash(self) -> str:
+        return self.read_hash
+
+
+def document_findings_by_client(app: Any, catalog: TermsCatalog, client_events: ClientEvents) -> list[Finding]:
+    marks, sequences = document_marks(app)
+    findings = chain_findings(marks) + sequence_findings(marks, sequences)
+    altered = {f.number for f in findings}
+    clients = sorted({m.client_id for m in marks})
+    for start in range(0, len(clients), GROUP):
+        for client_id, events in client_events(clients[start:start + GROUP]).items():
+            findings += client_drift(events, catalog, altered)
+    return findings
+
+
+def document_marks(app: Any) -> tuple[list[DocumentMark], list[DocumentSequence]]:
+    sequences = Ledger()
+    marks = []
+    for event in issuing_events(app):
+        if isinstance(event, IssuedDocument.DocumentIssued):
+            doc = event.mutate(None)
+            marks.append(DocumentMark(doc.number, doc.provider, doc.client_id, doc.previous_hash, doc.hash,
+                                      doc.content_hash()))
+        else:
+            sequences.apply(event)
+    return marks, list(sequences.of_type(DocumentSequence))
+
+
+def issuing_events(app: Any) -> Iterator[Any]:
+    topics = tuple(t for t in billing_topics() if t.startswith(("domain.issuing:IssuedDocument.",
+                                                                "domain.issuing:DocumentSequence.")))
+    position = 0
+    while True:
+        page = select_rows(app.recorder, position, PAGE, topics)
+        for row in page:
+            yield app.mapper.to_domain_event(row)
+        if len(page) < PAGE:
+            return
+        position = page[-1].id
+
+
+def client_drift(events: list[Any], catalog: TermsCatalog, altered: set[str]) -> list[Finding]:
+    whole = Ledger(billing_topics())
+    for event in events:
+        whole.apply(event)
+    documents = [d for d in whole.documents() if d.number not in altered]
+    return drift_findings(documents, catalog, KnownOverTime(events).at) if documents else []
+
+
+class KnownOverTime:
+    """One client's ledger as known at successive recorded times (asked in order)."""
+
+    def __init__(self, events: list[Any]) -> None:
+        self.events = sorted(events, key=lambda e: (e.timestamp, e.originator_version))
+        self.ledger = Ledger(billing_topics())
+        self.applied = 0
+
+    def at(self, known_at: datetime) -> Ledger:
+        while self.applied < len(self.events) and self.events[self.applied].timestamp <= known_at:
+            self.ledger.apply(self.events[self.applied])
+            self.applied += 1
+        return self.ledger
+
+
