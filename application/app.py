@@ -26,3 +26,8 @@ class BillingApp(Application):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def close(self) -> None:
+        """Also closes what the store's recorder opened for its own reads, if anything."""
+        getattr(self.recorder, "close_readers", lambda: None)()
+        super().close()

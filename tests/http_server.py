@@ -26,13 +26,14 @@ UNLIMITED = {"BILLING_HTTP_MAX_FAILURES": "1000000"}
 
 
 @contextmanager
-def running_server(db: str, log_file: Path, settings: dict[str, str] = UNLIMITED) -> Iterator[str]:
-    """Starts `billing serve` on ``db`` (``settings``: BILLING_HTTP_* variables); yields its base
-    URL once /health answers."""
+def running_server(db: str, log_file: Path, settings: dict[str, str] = UNLIMITED,
+                   options: tuple[str, ...] = ()) -> Iterator[str]:
+    """Starts `billing serve` on ``db`` (``settings``: BILLING_HTTP_* variables; ``options``: more
+    arguments of `billing serve`); yields its base URL once /health answers."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "BILLING_LOG_LEVEL": "info", **settings}
     with log_file.open("wb") as log:
-        process = subprocess.Popen([*billing_command(), "serve", "--db", db, "--port", str(port)],
+        process = subprocess.Popen([*billing_command(), "serve", "--db", db, "--port", str(port), *options],
                                    stdout=log, stderr=log, env=env, cwd=REPO)
     base = f"http://127.0.0.1:{port}"
     try:

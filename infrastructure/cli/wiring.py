@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import os
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ class Services:
     catalog: TermsCatalog
     url: str = ""
     identities: ProviderIdentities = field(default_factory=load_identities)
-    _sessions: threading.local = field(default_factory=threading.local, repr=False)
+    _idle: list = field(default_factory=list, repr=False)  # list.pop and append are atomic
     _opened: list = field(default_factory=list, repr=False)
 
     def ledger(self, client: str | None = None, known_at: datetime | None = None, facts: bool = False) -> Ledger:
@@ -72,12 +71,17 @@ class Services:
 
     @contextmanager
     def _sql(self) -> Iterator[SqlSession]:
-        """One SQL session per thread, kept: the API answers reads from its thread pool."""
-        session = getattr(self._sessions, "sql", None)
-        if session is None:
-            session = self._sessions.sql = SqlSession(self.url)
+        """A SQL session for one read, taken from those kept idle: the API answers reads from its
+        thread pool, and a session opened per thread would make many connections, each cold."""
+        try:
+            session = self._idle.pop()
+        except IndexError:
+            session = SqlSession(self.url)
             self._opened.append(session)
-        yield session
+        try:
+            yield session
+        finally:
+            self._idle.append(session)
 
     def close(self) -> None:
         for session in self._opened:

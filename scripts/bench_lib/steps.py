@@ -234,7 +234,9 @@ def api_latencies(url: str, clients: list[str], rounds: int) -> dict:
 
     _, secret = new_token(url, "finance", "both", "bench")
     latencies = []
-    with running_server(url, Path(os.environ.get("TMPDIR", "/tmp")) / "bench-serve.log") as base, \
+    # The bench's store keeps its clients' keys unwrapped (no master key): a development server.
+    with running_server(url, Path(os.environ.get("TMPDIR", "/tmp")) / "bench-serve.log",
+                        options=("--insecure-dev",)) as base, \
             httpx.Client(base_url=base, headers=bearer(secret), timeout=30) as http:
         for n in range(rounds + 1):
             for client in clients:
