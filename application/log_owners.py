@@ -44,7 +44,7 @@ class Owners:
     def __init__(self, mapper: Any, earlier: Earlier = lambda _: None) -> None:
         self.mapper = mapper
         self.earlier = earlier
-        self.known: dict[UUID, str] = {}
+        self.known: dict[int, str] = {}  # by the id's int: the UUID objects are not kept
 
     def of(self, row: Any) -> str:
         if row.topic == RECORD_TOPIC:
@@ -52,12 +52,12 @@ class Owners:
         if row.originator_version == 1:
             # An aggregate already folded tells its owner as its first event does, without decoding it.
             owner = self.earlier(row.originator_id) or owner_from(self.mapper.to_domain_event(row), self.owner_of)
-            self.known[row.originator_id] = owner
+            self.known[row.originator_id.int] = owner
             return owner
         return self.owner_of(row.originator_id) or SHARED
 
     def owner_of(self, aggregate_id: UUID) -> str | None:
-        return self.known.get(aggregate_id) or self.earlier(aggregate_id)
+        return self.known.get(aggregate_id.int) or self.earlier(aggregate_id)
 
 
 def ledger_owners(aggregates: Callable[[UUID], Any]) -> Earlier:

@@ -19,7 +19,7 @@ from projections.ledger import PAGE, Ledger, billing_topics
 from projections.store_reads import select_rows
 
 ClientEvents = Callable[[Sequence[str]], dict[str, list[Any]]]  # client → its domain events, no fact records
-GROUP = 200  # clients whose events are read at once
+GROUP = 50  # clients whose events are read at once
 
 
 @dataclass(frozen=True)
