@@ -97,9 +97,9 @@ class UrssafRequest(BillingAggregate):
                         paid_at=paid_at)
 
     def first_observed(self, *codes: int) -> datetime | None:
-        return _first(self.observed.get(code) for code in codes)
+        return earliest(self.observed.get(code) for code in codes)
 
 
-def _first(moments) -> datetime | None:
+def earliest(moments) -> datetime | None:
     present = [m for m in moments if m is not None]
     return min(present) if present else None

@@ -17,7 +17,7 @@ from decimal import Decimal
 from domain.calendar import end_of_day, paris_date, start_of_day
 from domain.sessions import TutoringSession
 from domain.terms import EtincelleTerms
-from domain.urssaf_requests import CANCELLED, RECOVERED, VALIDATED, UrssafRequest, _first
+from domain.urssaf_requests import CANCELLED, RECOVERED, VALIDATED, UrssafRequest, earliest
 
 
 @dataclass(frozen=True)
@@ -84,15 +84,15 @@ def request_timeline(
     sent_at = end_of_day(issued_on)
     deadline = sent_at + timedelta(hours=terms.avance_immediate.validation_hours)
     observed = request.first_observed if request is not None else (lambda *codes: None)
-    validated = _first([*(s.urssaf_validated_at for s in sessions), observed(VALIDATED)])
-    contested = _first(s.urssaf_contested_at for s in sessions)
+    validated = earliest([*(s.urssaf_validated_at for s in sessions), observed(VALIDATED)])
+    contested = earliest(s.urssaf_contested_at for s in sessions)
     if contested is not None and (contested > deadline or (validated and validated < contested)):
         contested = None
     if contested is None:
         validated = max(validated, sent_at) if validated and validated <= deadline else deadline
     else:
         validated = None
-    failed = _first(s.urssaf_debit_failed_at for s in sessions) if validated else None
+    failed = earliest(s.urssaf_debit_failed_at for s in sessions) if validated else None
     refused_at = request.sent_at if request is not None and request.refused else None
     paid_at = request.paid_at if request is not None else None  # infoVirement only: never deemed
     return RequestTimeline(number, info["amount"], info["urssaf_share"], sent_at, deadline, validated,

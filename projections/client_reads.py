@@ -6,12 +6,13 @@ give, cut to those clients: every read computed from it is the same for them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 
+from domain.issuing import IssuedDocument
 from projections.ledger import Ledger, billing_topics
 from projections.persisted import Follower
 from projections.sql import ViewSql
@@ -26,26 +27,24 @@ def client_ledger(app: Application, sql: ViewSql, client_ids: Sequence[str], kno
     """These clients' aggregates only; `known_at` keeps the events recorded up to then."""
     brought_up_to_date(app, sql)
     ledger = Ledger(() if facts else billing_topics())
-    with sql.reading():
-        ids = stream_ids(sql, client_ids, facts)
-    for stored in select_events(app.recorder, ids):
+    for stored in select_events(app.recorder, sorted(stream_owners(sql, client_ids, facts))):
         event = app.mapper.to_domain_event(stored)
         if known_at is None or event.timestamp <= known_at:
             ledger.apply(event)
     return ledger
 
 
-def stream_ids(sql: ViewSql, client_ids: Sequence[str], facts: bool) -> list[UUID]:
+def stream_owners(sql: ViewSql, client_ids: Sequence[str], facts: bool) -> dict[UUID, str]:
+    """Each aggregate of these clients, and whose it is; with `facts`, their facts' records too."""
     only = "" if facts else " AND fact = 0"
-    rows = sql.select_in(f"SELECT originator_id FROM projection_streams WHERE client_id IN ({{}}){only}",
-                         sorted(set(client_ids)))
-    return sorted(UUID(row[0]) for row in rows)
+    with sql.reading():
+        rows = sql.select_in(f"SELECT originator_id, client_id FROM projection_streams WHERE client_id IN ({{}}){only}",
+                             sorted(set(client_ids)))
+    return {UUID(stream): client_id for stream, client_id in rows}
 
 
 def document_client(app: Application, sql: ViewSql, number: str) -> str | None:
     """The client of an issued document, None if no such document was issued."""
-    from domain.issuing import IssuedDocument
-
     brought_up_to_date(app, sql)
     with sql.reading():
         rows = sql.execute("SELECT client_id FROM projection_streams WHERE originator_id = %s",
@@ -73,10 +72,7 @@ def position(sql: ViewSql) -> int:
 def client_events(app: Application, sql: ViewSql, client_ids: Sequence[str]) -> dict[str, list[Any]]:
     """Each client's domain events (no fact records), for checks made client by client."""
     brought_up_to_date(app, sql)
-    with sql.reading():
-        rows = sql.select_in("SELECT originator_id, client_id FROM projection_streams WHERE fact = 0 AND "
-                             "client_id IN ({})", sorted(set(client_ids)))
-    owners = {UUID(stream): client_id for stream, client_id in rows}
+    owners = stream_owners(sql, client_ids, facts=False)
     events: dict[str, list[Any]] = {client_id: [] for client_id in sorted(set(owners.values()))}
     for stored in select_events(app.recorder, sorted(owners)):
         events[owners[stored.originator_id]].append(app.mapper.to_domain_event(stored))
