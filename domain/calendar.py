@@ -14,7 +14,6 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
 
 PARIS: ZoneInfo = ZoneInfo("Europe/Paris")
 
@@ -61,6 +60,8 @@ def end_of_day(day: date) -> datetime:
 @lru_cache(maxsize=None)
 def _public_holidays(year: int) -> frozenset[date]:
     """French metropolitan public holidays of one year, built once per year."""
+    import holidays  # here: reads that need no business days do without its import
+
     return frozenset(holidays.country_holidays("FR", years=year).keys())
 
 

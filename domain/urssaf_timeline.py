@@ -52,6 +52,12 @@ class RequestTimeline:
         """When the client came to owe the amount directly, if it did."""
         return self.refused_at or self.contested_at or self.failed_at or self.cancelled_at
 
+    def moments(self) -> tuple[datetime, ...]:
+        """Every moment at which the request's status or payments can change."""
+        return tuple(m for m in (self.sent_at, self.deadline, self.validated_at, self.contested_at, self.failed_at,
+                                 self.refused_at, self.cancelled_at, self.recovered_at, self.paid_at, self.debit_at)
+                     if m is not None)
+
     def recovered(self, as_of: datetime) -> bool:
         return self.recovered_at is not None and self.recovered_at <= as_of
 

@@ -6,10 +6,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from application.app import BillingApp
 from domain.errors import BillingError
+
+if TYPE_CHECKING:
+    from application.app import BillingApp
 
 DEFAULT_URL = "billing.db"
 SCHEMA_LOCK_ID = 0x62696C6C  # "bill"
@@ -67,6 +70,8 @@ def postgres_env(url: str) -> dict[str, str]:
 
 
 def open_app(url: str) -> BillingApp:
+    from application.app import BillingApp  # here: a read from the kept rows never loads the engine
+
     env = environment(url)
     try:
         if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":

@@ -109,5 +109,14 @@ class SqlSession:
             raise
         self.conn.execute("COMMIT")
 
+    def log_head(self) -> int:
+        """The position of the event log's last event (0 when empty)."""
+        head = "SELECT MAX(notification_id) FROM stored_events" if self.postgres else "SELECT MAX(rowid) FROM stored_events"
+        try:
+            with self.reading():
+                return self.execute(head)[0][0] or 0
+        except self.missing_table:
+            return 0
+
     def close(self) -> None:
         self.conn.close()

@@ -31,15 +31,25 @@ def timeline_of(ledger: Ledger, catalog: TermsCatalog, doc: IssuedDocument) -> R
     return request_timeline(doc.number, info, doc.issued_on, sessions, answer, terms)
 
 
+Timelines = dict[str, "RequestTimeline | None"]  # document number → its URSSAF request's timeline
+
+
+def document_timelines(ledger: Ledger, catalog: TermsCatalog) -> Timelines:
+    """Every document's timeline, for reads of one ledger as of many moments."""
+    return {doc.number: timeline_of(ledger, catalog, doc) for doc in ledger.documents()}
+
+
 def owed_and_settled(
     ledger: Ledger, catalog: TermsCatalog, as_of: datetime, provider: str | None = None,
+    timelines: Timelines | None = None,
 ) -> tuple[dict[str, list[Due]], dict[str, list[Settlement]]]:
     dues: dict[str, list[Due]] = defaultdict(list)
     settlements: dict[str, list[Settlement]] = defaultdict(list)
     for doc in ledger.documents(lambda d: provider in (None, d.provider)):
         if start_of_day(doc.issued_on) > as_of:
             continue
-        owed, paid = document_dues(doc, timeline_of(ledger, catalog, doc), as_of)
+        timeline = timeline_of(ledger, catalog, doc) if timelines is None else timelines[doc.number]
+        owed, paid = document_dues(doc, timeline, as_of)
         dues[doc.client_id] += owed
         settlements[doc.client_id] += paid
     return dues, settlements
@@ -51,9 +61,10 @@ def dues_by_client(ledger: Ledger, catalog: TermsCatalog, as_of: datetime) -> di
 
 def client_accounts(
     ledger: Ledger, catalog: TermsCatalog, as_of: datetime, provider: str | None = None,
+    timelines: Timelines | None = None,
 ) -> dict[str, Account]:
     """Every client's account, or those of one provider's clients."""
-    dues, settlements = owed_and_settled(ledger, catalog, as_of, provider)
+    dues, settlements = owed_and_settled(ledger, catalog, as_of, provider, timelines)
     theirs = None if provider is None else {c.client_id for c in ledger.clients(provider)}
     for p in ledger.of_type(Payment):
         if p.at <= as_of and (theirs is None or p.client_id in theirs):

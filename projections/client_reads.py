@@ -20,6 +20,7 @@ from projections.store_reads import select_events
 from projections.views import VIEWS
 
 STREAMS = "streams"
+FOLLOWED = (STREAMS, "rows")  # in this order: the rows' marks look the streams up
 
 
 def client_ledger(app: Application, sql: ViewSql, client_ids: Sequence[str], known_at: datetime | None = None,
@@ -32,6 +33,16 @@ def client_ledger(app: Application, sql: ViewSql, client_ids: Sequence[str], kno
         if known_at is None or event.timestamp <= known_at:
             ledger.apply(event)
     return ledger
+
+
+def client_ledgers(app: Application, sql: ViewSql, client_ids: Sequence[str]) -> dict[str, Ledger]:
+    """Each of these clients' own ledger (no fact records), from one query of their events."""
+    brought_up_to_date(app, sql)
+    owners = stream_owners(sql, client_ids, facts=False)
+    ledgers = {client_id: Ledger(billing_topics()) for client_id in sorted(set(owners.values()))}
+    for stored in select_events(app.recorder, sorted(owners)):
+        ledgers[owners[stored.originator_id]].apply(app.mapper.to_domain_event(stored))
+    return ledgers
 
 
 def stream_owners(sql: ViewSql, client_ids: Sequence[str], facts: bool) -> dict[UUID, str]:
@@ -53,17 +64,18 @@ def document_client(app: Application, sql: ViewSql, number: str) -> str | None:
 
 
 def brought_up_to_date(app: Application, sql: ViewSql) -> None:
-    """The streams view as far as the log goes: read first, caught up only when behind."""
+    """The streams view (and the rows' marks, which follow it) as far as the log goes: read
+    first, caught up only when behind."""
     head = app.recorder.max_notification_id() or 0
-    if position(sql) < head:
-        Follower(app, sql, {STREAMS: VIEWS[STREAMS]}).catch_up(STREAMS)
+    if min(position(sql, name) for name in FOLLOWED) < head:
+        Follower(app, sql, {name: VIEWS[name] for name in FOLLOWED}).catch_up_all()
 
 
-def position(sql: ViewSql) -> int:
-    """How far the streams view has read; -1 before its first catch-up."""
+def position(sql: ViewSql, name: str = STREAMS) -> int:
+    """How far a view has read; -1 before its first catch-up."""
     try:
         with sql.reading():
-            rows = sql.execute("SELECT position FROM projection_tracking WHERE name = %s", (STREAMS,))
+            rows = sql.execute("SELECT position FROM projection_tracking WHERE name = %s", (name,))
     except sql.missing_table:  # a store never followed yet
         return -1
     return rows[0][0] if rows else -1

@@ -16,6 +16,7 @@ from domain.documents import Line
 from domain.issuing import IssuedDocument
 from domain.money import fmt
 from domain.terms_catalog import TermsCatalog
+from domain.urssaf_timeline import RequestTimeline
 from projections.accounts import client_accounts, timeline_of
 from projections.ledger import Ledger
 
@@ -40,21 +41,31 @@ def invoice_rows(
     ledger: Ledger, catalog: TermsCatalog, keep: InvoiceFilter, as_of: datetime, identities: ProviderIdentities,
 ) -> list[dict[str, Any]]:
     books = client_accounts(ledger, catalog, as_of)
-    rows = []
-    for doc in ledger.documents():
-        if keep.keeps(doc):
-            row = document_json(doc, books.get(doc.client_id, Account())) | parties_json(doc, ledger, identities)
-            row["mentions"] = mentions_json(legal_mentions(doc, catalog.get(doc.terms), row["seller"], row["buyer"]))
-            timeline = timeline_of(ledger, catalog, doc)
-            if timeline is not None:
-                row["avance_immediate"]["status"] = timeline.status(as_of)
-            rows.append(row)
-    return rows
+    return [document_row(doc, ledger, catalog, identities) | settlement(doc, books.get(doc.client_id, Account()),
+                                                                        timeline_of(ledger, catalog, doc), as_of)
+            for doc in ledger.documents() if keep.keeps(doc)]
 
 
-def document_json(doc: IssuedDocument, account: Account) -> dict[str, Any]:
-    draft = doc.draft
+def document_row(doc: IssuedDocument, ledger: Ledger, catalog: TermsCatalog,
+                 identities: ProviderIdentities) -> dict[str, Any]:
+    """What a document says whatever the day it is read (`settlement` gives the rest)."""
+    row = document_json(doc) | parties_json(doc, ledger, identities)
+    row["mentions"] = mentions_json(legal_mentions(doc, catalog.get(doc.terms), row["seller"], row["buyer"]))
+    return row
+
+
+def settlement(doc: IssuedDocument, account: Account, timeline: RequestTimeline | None,
+               as_of: datetime) -> dict[str, Any]:
+    """What has been paid of a document as of a moment, and where its URSSAF request stands."""
     paid = account.paid_on(doc.number)
+    found: dict[str, Any] = {"paid": fmt(paid), "balance": fmt(doc.draft.total_ttc - paid)}
+    if timeline is not None:
+        found["avance_immediate"] = avance_json(doc.details["avance_immediate"]) | {"status": timeline.status(as_of)}
+    return found
+
+
+def document_json(doc: IssuedDocument) -> dict[str, Any]:
+    draft = doc.draft
     return {
         "number": doc.number,
         "kind": doc.kind,
@@ -68,8 +79,8 @@ def document_json(doc: IssuedDocument, account: Account) -> dict[str, Any]:
         "total_ht": fmt(draft.total_ht),
         "total_vat": fmt(draft.total_vat),
         "total_ttc": fmt(draft.total_ttc),
-        "paid": fmt(paid),
-        "balance": fmt(draft.total_ttc - paid),
+        "paid": None,  # settlement(): the keys keep the contract's order
+        "balance": None,
         "notes": list(doc.notes),
         **({"avance_immediate": avance_json(doc.details["avance_immediate"])}
            if doc.details.get("avance_immediate") else {}),

@@ -118,10 +118,9 @@ class Follower:
         topics = {name: frozenset(self.views[name].topics) for name in positions}
         for n in notifications:
             takers = [name for name, position in positions.items() if n.id > position and n.topic in topics[name]]
-            if takers:
-                event = self.mapper.to_domain_event(n)
-                for name in takers:
-                    batches[name].append(event)
+            event = self.mapper.to_domain_event(n) if any(self.views[name].decoded for name in takers) else None
+            for name in takers:
+                batches[name].append(event if self.views[name].decoded else n)
         return batches
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:

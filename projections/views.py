@@ -26,6 +26,7 @@ from domain.subscriptions import Subscription
 from domain.tax_attestations import TaxAttestation
 from domain.urssaf_account import UrssafAccount
 from domain.urssaf_requests import UrssafRequest
+from projections.ledger import billing_topics
 from projections.sql import ViewSql
 
 
@@ -35,6 +36,7 @@ class View:
     schema: tuple[str, ...]
     tables: tuple[str, ...]
     apply: Callable[[ViewSql, Sequence[Any]], None]
+    decoded: bool = True  # False: it reads the notifications' originator ids only, and is given them undecoded
 
 
 def totals(event: Any) -> tuple[Decimal, Decimal, Decimal]:
@@ -146,6 +148,16 @@ def apply_streams(sql: ViewSql, events: Sequence[Any]) -> None:
                "ON CONFLICT (originator_id) DO NOTHING")
 
 
+def mark_stale(sql: ViewSql, events: Sequence[Any]) -> None:
+    """The clients whose aggregates these events changed (the streams view, followed first, knows
+    them; an aggregate of no client, the numbering's say, marks nobody)."""
+    streams = sorted({str(e.originator_id) for e in events})
+    clients = sorted({row[0] for row in sql.select_in(
+        "SELECT DISTINCT client_id FROM projection_streams WHERE originator_id IN ({})", streams)})
+    sql.insert("INSERT INTO projection_stale (client_id, mark)", [(c, 1) for c in clients],
+               "ON CONFLICT (client_id) DO UPDATE SET mark = projection_stale.mark + 1")
+
+
 ISSUED = get_topic(IssuedDocument.DocumentIssued)
 STREAM_TOPICS = tuple(sorted(get_topic(cls) for cls in (*NAMES_ITS_CLIENT, *ABOUT_A_DOCUMENT, FactRecord.FactAccepted)))
 VIEWS: dict[str, View] = {
@@ -171,4 +183,17 @@ VIEWS: dict[str, View] = {
          "fact INTEGER NOT NULL)",
          "CREATE INDEX IF NOT EXISTS projection_streams_client ON projection_streams (client_id, fact)"),
         ("projection_streams",), apply_streams),
+    # after "streams": a page's new streams are known when it marks their clients
+    "rows": View(
+        billing_topics(),
+        ("CREATE TABLE IF NOT EXISTS projection_stale (client_id TEXT PRIMARY KEY, mark BIGINT NOT NULL)",
+         "CREATE TABLE IF NOT EXISTS projection_clients (client_id TEXT PRIMARY KEY, provider TEXT NOT NULL, "
+         "name TEXT NOT NULL)",
+         "CREATE TABLE IF NOT EXISTS projection_documents (number TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
+         "provider TEXT NOT NULL, issued_on TEXT NOT NULL, body TEXT NOT NULL, steps TEXT NOT NULL)",
+         "CREATE INDEX IF NOT EXISTS projection_documents_client ON projection_documents (client_id)",
+         "CREATE TABLE IF NOT EXISTS projection_attestation_rows (client_id TEXT NOT NULL, year INTEGER NOT NULL, "
+         "body TEXT NOT NULL, PRIMARY KEY (client_id, year))"),
+        ("projection_stale", "projection_clients", "projection_documents", "projection_attestation_rows"),
+        mark_stale, decoded=False),
 }

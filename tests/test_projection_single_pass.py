@@ -133,7 +133,7 @@ def test_views_read_the_events_with_their_decimals_as_text(db_url: str) -> None:
         cancel = {"key": "cancel-first", "type": "invoice.cancelled", "at": moment(ORIGIN + timedelta(days=421)),
                   "invoice": first, "reason": "émise par erreur"}
         assert engine.ingest(cancel).refused == []
-        topics = sorted({topic for view in VIEWS.values() for topic in view.topics})
+        topics = sorted({topic for view in VIEWS.values() if view.decoded for topic in view.topics})
         notifications = engine.app.recorder.select_notifications(0, 100_000, topics=topics)
         assert {n.topic for n in notifications} == set(topics)
         mapper = view_mapper(engine.app)

@@ -6,23 +6,67 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
 from domain.calendar import end_of_day, paris_date
-from infrastructure.cli.output import invoices_table, print_json, table
-from infrastructure.cli.wiring import services
+from infrastructure.cli.output import invoices_table, print_json, print_json_rows, table
 from infrastructure.clock import system_clock
-from projections.invoices import InvoiceFilter, invoice_rows
+from infrastructure.store import database_url
+from infrastructure.view_sql import SqlSession
+from projections import row_reads
 
 
 def invoices(args: argparse.Namespace) -> int:
-    keep = InvoiceFilter(args.provider, args.client, args.from_date, args.to_date)
-    with services(args.db) as s:
-        rows = invoice_rows(s.ledger(args.client, args.known_at), s.catalog, keep, end_of_day(args.as_of or today()),
-                            s.identities)
-    print_json(rows) if args.format == "json" else print(invoices_table(rows))
+    if args.known_at is not None:
+        rows = invoices_as_known(args)
+        print_json(rows) if args.format == "json" else print(invoices_table(rows))
+        return 0
+    clients = [args.client] if args.client else None
+
+    def rows_of(sql: SqlSession) -> Iterator[dict[str, Any]]:
+        return row_reads.invoice_rows(sql, args.as_of or today(), args.provider, args.client, args.from_date,
+                                      args.to_date)
+
+    if args.format == "json":  # written as they are read: memory holds a few hundred rows
+        from_kept_rows(args.db, clients, lambda sql: print_json_rows(rows_of(sql)))
+    else:
+        print(invoices_table(from_kept_rows(args.db, clients, lambda sql: list(rows_of(sql)))))
     return 0
 
 
+def from_kept_rows(db: str | None, client_ids: Sequence[str] | None, read: Callable[[SqlSession], Any]) -> Any:
+    """A read of the kept rows (projections/row_reads.py): from the tables straight away when they
+    are current, which loads nothing of the engine; else once the services rewrote them."""
+    try:
+        sql = SqlSession(database_url(db))
+    except Exception:  # noqa: BLE001 - the services open the store again, and say what is wrong with it
+        sql = None
+    if sql is not None:
+        try:
+            if row_reads.up_to_date(sql, sql.log_head(), client_ids):
+                return read(sql)
+        finally:
+            sql.close()
+    from infrastructure.cli.wiring import services
+
+    with services(db) as s, s.rows(client_ids) as current:
+        return read(current)
+
+
+def invoices_as_known(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """An audit question about recorded time: the fold of what was known then."""
+    from infrastructure.cli.wiring import services
+    from projections.invoices import InvoiceFilter, invoice_rows
+
+    keep = InvoiceFilter(args.provider, args.client, args.from_date, args.to_date)
+    with services(args.db) as s:
+        return invoice_rows(s.ledger(args.client, args.known_at), s.catalog, keep, end_of_day(args.as_of or today()),
+                            s.identities)
+
+
 def receivables(args: argparse.Namespace) -> int:
+    from infrastructure.cli.wiring import services
     from infrastructure.ecb_rates import load_ecb_rates
     from projections.receivables import receivables as receivable_rows
 
@@ -42,10 +86,16 @@ def receivables(args: argparse.Namespace) -> int:
 
 def attestations(args: argparse.Namespace) -> int:
     from infrastructure.cli.file_commands import attestation_file
-    from projections.attestations import attestation_rows
 
-    with services(args.db) as s:
-        rows = attestation_rows(s.ledger(args.client, args.known_at), s.catalog, args.year, args.client)
+    if args.known_at is None:
+        rows = from_kept_rows(args.db, [args.client] if args.client else None,
+                              lambda sql: row_reads.attestation_rows(sql, args.year, args.client))
+    else:
+        from infrastructure.cli.wiring import services
+        from projections.attestations import attestation_rows
+
+        with services(args.db) as s:
+            rows = attestation_rows(s.ledger(args.client, args.known_at), s.catalog, args.year, args.client)
     if args.pdf:
         return attestation_file(args, rows)
     if args.format == "json":
@@ -69,6 +119,7 @@ def today() -> date:
 
 def explain(args: argparse.Namespace) -> int:
     from application.explain import explain as explain_document
+    from infrastructure.cli.wiring import services
 
     with services(args.db) as s:
         data = explain_document(s.document_ledger(args.number, facts=True), s.catalog, args.number, args.line)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from infrastructure.store import database_url, open_app
 from infrastructure.terms_files import load_catalog
 from infrastructure.vault import Vault
 from projections.client_reads import client_events, client_ledger, document_client
+from projections.client_rows import refresh
+from projections.row_reads import up_to_date
 from projections.ledger import Ledger, read_ledger
 from projections.persisted import Follower
 from infrastructure.view_sql import SqlSession
@@ -63,6 +64,15 @@ class Services:
         with self._sql() as sql:
             client = document_client(self.app, sql, number)
             return client_ledger(self.app, sql, [client] if client else [], known_at, facts)
+
+    @contextmanager
+    def rows(self, client_ids: Sequence[str] | None = None) -> Iterator[SqlSession]:
+        """A session on the kept rows (projections/row_reads.py), those of these clients (all by
+        default) rewritten first if events changed them since."""
+        with self._sql() as sql:
+            if not up_to_date(sql, self.app.recorder.max_notification_id() or 0, client_ids):
+                refresh(self.app, sql, self.catalog, self.identities, client_ids)
+            yield sql
 
     def client_events(self, client_ids: Sequence[str]) -> dict[str, list[Any]]:
         """Each of these clients' domain events (billing verify's checks client by client)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,7 @@ from infrastructure.http.auth import allowed, provider_filter
 from infrastructure.http.explaining import explanation
 from infrastructure.http.problems import PROBLEMS, Problem, json_response
 from infrastructure.http.tokens import ApiToken
-from projections.attestations import attestation_rows
+from projections import row_reads
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.receivables import receivables
 
@@ -34,11 +35,17 @@ async def get_invoices(request: Request, token: ApiToken = Depends(allowed("read
                        provider: str | None = Provider, client: str | None = Client,
                        from_: date | None = Query(None, alias="from"), to: date | None = Query(None),
                        as_of: date | None = Query(None, description="payments known up to the end of this day")) -> Response:
-    keep = InvoiceFilter(provider_filter(token, provider), client, in_range(from_, "from"), in_range(to, "to"))
-    as_of = in_range(as_of, "as_of") or paris_date(system_clock())
-    s = request.app.state.services
-    rows = await run_in_threadpool(lambda: invoice_rows(s.ledger(client), s.catalog, keep, end_of_day(as_of), s.identities))
+    keep, first, last = provider_filter(token, provider), in_range(from_, "from"), in_range(to, "to")
+    day = in_range(as_of, "as_of") or paris_date(system_clock())
+    rows = await run_in_threadpool(kept_rows, request.app.state.services, client,
+                                   lambda sql: list(row_reads.invoice_rows(sql, day, keep, client, first, last)))
     return json_response([r for r in rows if r["provider"] in token.providers])
+
+
+def kept_rows(s: Any, client: str | None, read: Callable[[Any], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A read of the kept rows (projections/row_reads.py), of one client or all."""
+    with s.rows([client] if client else None) as sql:
+        return read(sql)
 
 
 @router.get("/invoices/{number}", summary="One issued document, with its explanation when there is one")
@@ -78,5 +85,5 @@ async def get_attestations(request: Request, year: int = Query(..., ge=2000, le=
                            token: ApiToken = Depends(allowed("read")), client: str | None = Client) -> Response:
     provider_filter(token, "etincelle")
     s = request.app.state.services
-    rows = await run_in_threadpool(lambda: attestation_rows(s.ledger(client), s.catalog, year, client))
+    rows = await run_in_threadpool(kept_rows, s, client, lambda sql: row_reads.attestation_rows(sql, year, client))
     return json_response(rows)

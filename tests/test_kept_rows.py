@@ -1,0 +1,83 @@
+"""Invoices and attestations are read from kept rows (projections/client_rows.py), rewritten client
+by client when their events change: on random histories of both providers, recorded in two parts
+with a read between them, every read of the rows equals the same read of the whole fold, for every
+client and for all of them, as of any day and for any year, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.calendar import end_of_day
+from infrastructure.view_sql import SqlSession
+from projections import row_reads
+from projections.attestations import attestation_rows
+from projections.client_rows import refresh
+from projections.invoices import InvoiceFilter, invoice_rows
+from projections.ledger import read_ledger
+from tests.billing_cli import billing_json, jsonl
+from tests.services import Engine, engine_on
+from tests.test_any_arrival_order import END, SETTINGS, btb_histories, ets_histories
+from tests.test_etincelle_scenario import booked, client, held
+
+YEARS = (2025, 2026, 2027, 2031)  # 2031: nothing paid nor attested, every client of L'Étincelle has its row
+
+
+def days_to_read(engine: Engine, drawn: list[date]) -> list[date]:
+    """Drawn days, and those around each document's issue and due dates, where steps are taken."""
+    docs = read_ledger(engine.app).documents()
+    around = {d + timedelta(days=k) for doc in docs for d in (doc.issued_on, doc.due_on) for k in (-1, 0, 1, 2, 3)}
+    return sorted(set(drawn) | around)
+
+
+def assert_rows_equal_the_fold(engine: Engine, sql: SqlSession, days: list[date]) -> None:
+    refresh(engine.app, sql, engine.catalog, engine.identities)
+    whole = read_ledger(engine.app)
+    ids = [None, *(c.client_id for c in whole.clients())]
+    for day in days:
+        for client_id in ids:
+            assert list(row_reads.invoice_rows(sql, day, client_id=client_id)) == invoice_rows(
+                whole, engine.catalog, InvoiceFilter(client_id=client_id), end_of_day(day), engine.identities)
+    for year in YEARS:
+        for client_id in ids:
+            assert row_reads.attestation_rows(sql, year, client_id) == attestation_rows(
+                whole, engine.catalog, year, client_id)
+
+
+@SETTINGS
+@given(btb=btb_histories(), ets=ets_histories(), cut=st.floats(0, 1),
+       drawn=st.lists(st.dates(date(2025, 12, 1), date(2027, 4, 30)), max_size=5))
+def test_kept_rows_equal_the_whole_fold(backend: str, tmp_path: Path, btb, ets, cut, drawn) -> None:
+    facts = sorted(btb + ets, key=lambda f: datetime.fromisoformat(f["at"]))
+    first = int(len(facts) * cut)
+    with engine_on(backend, tmp_path) as engine:
+        sql = SqlSession(engine.url)
+        try:
+            engine.ingest(*facts[:first])
+            engine.advance(date(2026, 6, 30))
+            assert_rows_equal_the_fold(engine, sql, days_to_read(engine, drawn))
+            engine.ingest(*facts[first:])  # late facts too: the clients they change are rewritten
+            engine.advance(END)
+            assert_rows_equal_the_fold(engine, sql, days_to_read(engine, drawn))
+        finally:
+            sql.close()
+
+
+def test_the_command_reads_a_payment_recorded_after_its_last_read(db_url: str) -> None:
+    facts = [client("E-A", "per_session"), *booked("A1", "E-A", "2026-01-14T17:00:00+01:00", 60, "45.00"),
+             held("A1", "2026-01-14T18:00:00+01:00")]
+    billing_json("ingest", "-", db=db_url, stdin=jsonl(facts))
+    billing_json("advance", "--to", "2026-01-31", db=db_url)
+    [before] = billing_json("invoices", "--client", "E-A", db=db_url)
+    assert (before["paid"], before["balance"]) == ("0.00", "45.00")  # 1 h × 45 €, nothing paid
+    payment = {"key": "pay-A1", "type": "payment.received", "at": "2026-02-03T10:00:00+01:00", "client_id": "E-A",
+               "amount": "45.00", "method": "transfer", "invoice": before["number"]}
+    billing_json("ingest", "-", db=db_url, stdin=jsonl([payment]))
+    [after] = billing_json("invoices", "--client", "E-A", db=db_url)
+    assert (after["paid"], after["balance"]) == ("45.00", "0.00")
+    [earlier] = billing_json("invoices", "--as-of", "2026-02-02", db=db_url)  # the day before it was paid
+    assert (earlier["paid"], earlier["balance"]) == ("0.00", "45.00")
+    assert billing_json("attestations", "--year", "2026", db=db_url)[0]["eligible_paid"] == "45.00"
