@@ -22,12 +22,11 @@ from domain.tax_attestations import TaxAttestation
 from domain.terms_catalog import TermsCatalog
 from projections.accounts import Account, client_accounts, document_timelines
 from projections.attestations import attestation_rows
-from projections.client_reads import brought_up_to_date, client_ledgers
+from projections.client_reads import GROUP, brought_up_to_date, client_ledgers
 from projections.invoices import document_row, settlement
 from projections.ledger import Ledger
 from projections.sql import ViewSql
 
-GROUP = 50  # clients folded per query of the event store
 BEFORE_ANYTHING = "0001-01-01"  # the step that holds before a client's first day
 BODY = json.JSONEncoder(ensure_ascii=False)
 OTHER_YEARS = 1  # the attestation row of a year without anything paid or attested, but its year

@@ -194,6 +194,6 @@ VIEWS: dict[str, View] = {
          "CREATE INDEX IF NOT EXISTS projection_documents_client ON projection_documents (client_id)",
          "CREATE TABLE IF NOT EXISTS projection_attestation_rows (client_id TEXT NOT NULL, year INTEGER NOT NULL, "
          "body TEXT NOT NULL, PRIMARY KEY (client_id, year))"),
-        ("projection_stale", "projection_clients", "projection_documents", "projection_attestation_rows"),
+        ("projection_documents", "projection_stale", "projection_clients", "projection_attestation_rows"),
         mark_stale, decoded=False),
 }

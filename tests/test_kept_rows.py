@@ -1,7 +1,8 @@
 """Invoices and attestations are read from kept rows (projections/client_rows.py), rewritten client
 by client when their events change: on random histories of both providers, recorded in two parts
 with a read between them, every read of the rows equals the same read of the whole fold, for every
-client and for all of them, as of any day and for any year, on SQLite and PostgreSQL."""
+client and for all of them, as of any day and for any year, on SQLite and PostgreSQL. Receivables
+of all clients, folded a group of clients at a time, equal the whole fold's too."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from hypothesis import strategies as st
 from domain.calendar import end_of_day
 from infrastructure.view_sql import SqlSession
 from projections import row_reads
+from infrastructure.ecb_rates import load_ecb_rates
 from projections.attestations import attestation_rows
+from projections.client_reads import ledgers_by_group
 from projections.client_rows import refresh
 from projections.invoices import InvoiceFilter, invoice_rows
 from projections.ledger import read_ledger
+from projections.receivables import receivables
 from tests.billing_cli import billing_json, jsonl
 from tests.services import Engine, engine_on
 from tests.test_any_arrival_order import END, SETTINGS, btb_histories, ets_histories
@@ -45,6 +49,10 @@ def assert_rows_equal_the_fold(engine: Engine, sql: SqlSession, days: list[date]
         for client_id in ids:
             assert row_reads.attestation_rows(sql, year, client_id) == attestation_rows(
                 whole, engine.catalog, year, client_id)
+    groups, rates = list(ledgers_by_group(engine.app, sql, group=2)), load_ecb_rates()
+    for day in days:  # receivables of all clients, folded two clients at a time
+        assert [r.as_dict() for ledger in groups for r in receivables(ledger, engine.catalog, rates, day)] == [
+            r.as_dict() for r in receivables(whole, engine.catalog, rates, day)]
 
 
 @SETTINGS

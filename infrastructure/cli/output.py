@@ -9,8 +9,12 @@ from typing import Any
 
 
 def print_json(data: Any) -> None:
-    """One write: `json.dump` to a stream writes each token apart, several times slower."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """A list row by row; else one write (`json.dump` to a stream writes each token apart,
+    several times slower)."""
+    if isinstance(data, list):
+        print_json_rows(data)
+    else:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def print_json_rows(rows: Iterable[Any]) -> None:
@@ -39,3 +43,14 @@ def invoices_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "No invoices."
     return "\n\n".join(document_text(doc) for doc in rows) + f"\n\n{len(rows)} document(s)."
+
+
+def print_invoices(rows: Iterable[dict[str, Any]]) -> None:
+    """`print(invoices_table(rows))`, written document by document as the rows come."""
+    from infrastructure.cli.document_text import document_text
+
+    count = 0
+    for row in rows:
+        sys.stdout.write(("\n\n" if count else "") + document_text(row))
+        count += 1
+    sys.stdout.write(f"\n\n{count} document(s).\n" if count else "No invoices.\n")

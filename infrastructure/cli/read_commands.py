@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from domain.calendar import end_of_day, paris_date
-from infrastructure.cli.output import invoices_table, print_json, print_json_rows, table
+from infrastructure.cli.output import invoices_table, print_invoices, print_json, print_json_rows, table
 from infrastructure.clock import system_clock
 from infrastructure.store import database_url
 from infrastructure.view_sql import SqlSession
@@ -28,10 +28,8 @@ def invoices(args: argparse.Namespace) -> int:
         return row_reads.invoice_rows(sql, args.as_of or today(), args.provider, args.client, args.from_date,
                                       args.to_date)
 
-    if args.format == "json":  # written as they are read: memory holds a few hundred rows
-        from_kept_rows(args.db, clients, lambda sql: print_json_rows(rows_of(sql)))
-    else:
-        print(invoices_table(from_kept_rows(args.db, clients, lambda sql: list(rows_of(sql)))))
+    show = print_json_rows if args.format == "json" else print_invoices
+    from_kept_rows(args.db, clients, lambda sql: show(rows_of(sql)))  # written as read: a few hundred rows in memory
     return 0
 
 
@@ -71,17 +69,22 @@ def receivables(args: argparse.Namespace) -> int:
     from projections.receivables import receivables as receivable_rows
 
     with services(args.db) as s:
-        rows = [r.as_dict() for r in receivable_rows(s.ledger(args.client, args.known_at), s.catalog, load_ecb_rates(), args.as_of,
-                                                     args.provider, args.client)]
-    if args.format == "json":
-        print_json(rows)
-    else:
-        print(table(["client", "provider", "outstanding", "overdue", "1-30", "31-60", "61-90", ">90",
-                     "penalties", "awaiting URSSAF", "credit"],
-                    [[r["client_id"], r["provider"], r["outstanding"], r["overdue"], r["ageing"]["1_30"],
-                      r["ageing"]["31_60"], r["ageing"]["61_90"], r["ageing"]["over_90"], r["penalties"],
-                      r["awaiting_urssaf"], r["credit"]] for r in rows], set(range(2, 11))))
+        rates = load_ecb_rates()
+        rows = (r.as_dict() for ledger in s.ledgers(args.client, args.known_at)  # a group of clients at a time
+                for r in receivable_rows(ledger, s.catalog, rates, args.as_of, args.provider, args.client))
+        if args.format == "json":
+            print_json_rows(rows)
+        else:
+            print(receivables_table(list(rows)))
     return 0
+
+
+def receivables_table(rows: list[dict[str, Any]]) -> str:
+    return table(["client", "provider", "outstanding", "overdue", "1-30", "31-60", "61-90", ">90",
+                  "penalties", "awaiting URSSAF", "credit"],
+                 [[r["client_id"], r["provider"], r["outstanding"], r["overdue"], r["ageing"]["1_30"],
+                   r["ageing"]["31_60"], r["ageing"]["61_90"], r["ageing"]["over_90"], r["penalties"],
+                   r["awaiting_urssaf"], r["credit"]] for r in rows], set(range(2, 11)))
 
 
 def attestations(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from infrastructure.runtime import tune_garbage_collection
 from infrastructure.store import database_url, open_app
 from infrastructure.terms_files import load_catalog
 from infrastructure.vault import Vault
-from projections.client_reads import client_events, client_ledger, document_client
+from projections.client_reads import client_events, client_ledger, document_client, ledgers_by_group
 from projections.client_rows import refresh
 from projections.row_reads import up_to_date
 from projections.ledger import Ledger, read_ledger
@@ -58,6 +58,14 @@ class Services:
             return read_ledger(self.app, known_at, facts)
         with self._sql() as sql:
             return client_ledger(self.app, sql, [client], known_at, facts)
+
+    def ledgers(self, client: str | None = None, known_at: datetime | None = None) -> Iterator[Ledger]:
+        """About one client, that client's ledger; else every client's, a group at a time."""
+        if client is not None:
+            yield self.ledger(client, known_at)
+            return
+        with self._sql() as sql:
+            yield from ledgers_by_group(self.app, sql, known_at)
 
     def document_ledger(self, number: str, known_at: datetime | None = None, facts: bool = False) -> Ledger:
         """The events of the client of that document (none when no such document was issued)."""

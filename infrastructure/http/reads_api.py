@@ -75,8 +75,8 @@ async def get_receivables(request: Request, as_of: date = Query(...), token: Api
                           provider: str | None = Provider, client: str | None = Client) -> Response:
     day, keep = in_range(as_of, "as_of"), provider_filter(token, provider)
     s = request.app.state.services
-    rows = await run_in_threadpool(lambda: [r.as_dict() for r in receivables(
-        s.ledger(client), s.catalog, load_ecb_rates(), day, keep, client)])
+    rows = await run_in_threadpool(lambda: [r.as_dict() for ledger in s.ledgers(client) for r in receivables(
+        ledger, s.catalog, load_ecb_rates(), day, keep, client)])
     return json_response([r for r in rows if r["provider"] in token.providers])
 
 

@@ -248,12 +248,15 @@ def api_latencies(url: str, clients: list[str], rounds: int) -> dict:
 
 
 def reads(spec: dict) -> dict:
-    """One client's reads, as finance runs them: processes, and the API."""
+    """Finance's reads: all invoices, one client's, processes and the API."""
     clients, numbers = read_clients(spec["url"])
     billing, db = billing_command(), ["--db", spec["url"], "--format", "json"]
     runs = max(1, spec.get("read_runs", 4))
     return {
         "clients": clients,
+        # the first read after the month-ends: every client's kept rows are rewritten first
+        "first_read_cli": timed_commands([[*billing, "invoices", *db]]),
+        "all_invoices_cli": timed_commands([[*billing, "invoices", *db]] * runs),
         "invoices_cli": timed_commands([[*billing, "invoices", "--client", c, *db] for c in clients * runs]),
         "explain_cli": timed_commands([[*billing, "explain", n, *db] for n in numbers]),
         "api_invoices": api_latencies(spec["url"], clients, spec.get("api_rounds", 20)),
