@@ -111,7 +111,8 @@ class SqlSession:
 
     def log_head(self) -> int:
         """The position of the event log's last event (0 when empty)."""
-        head = "SELECT MAX(notification_id) FROM stored_events" if self.postgres else "SELECT MAX(rowid) FROM stored_events"
+        # the tables eventsourcing names: after the application on PostgreSQL (BillingApp.name)
+        head = "SELECT MAX(notification_id) FROM billing_events" if self.postgres else "SELECT MAX(rowid) FROM stored_events"
         try:
             with self.reading():
                 return self.execute(head)[0][0] or 0

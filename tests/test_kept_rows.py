@@ -89,3 +89,15 @@ def test_the_command_reads_a_payment_recorded_after_its_last_read(db_url: str) -
     [earlier] = billing_json("invoices", "--as-of", "2026-02-02", db=db_url)  # the day before it was paid
     assert (earlier["paid"], earlier["balance"]) == ("0.00", "45.00")
     assert billing_json("attestations", "--year", "2026", db=db_url)[0]["eligible_paid"] == "45.00"
+
+
+def test_the_command_sees_events_no_view_followed_yet(db_url: str) -> None:
+    engine = Engine(db_url)
+    try:
+        engine.ingest(client("E-A", "per_session"), *booked("A1", "E-A", "2026-01-14T17:00:00+01:00", 60, "45.00"),
+                      held("A1", "2026-01-14T18:00:00+01:00"))
+        assert billing_json("invoices", db=db_url) == []  # the views follow the log up to here
+        engine.advance(date(2026, 1, 31))  # these services follow no view: the log is ahead of them
+        assert [r["number"] for r in billing_json("invoices", db=db_url)] == ["ETS-2026-00001"]
+    finally:
+        engine.close()
