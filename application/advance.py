@@ -28,8 +28,8 @@ from domain.corrections import corrections
 from domain.documents import Draft
 from domain.issuing import IssuedDocument
 from domain.terms_catalog import TermsCatalog
-from projections.ledger import Ledger, follow
-from projections.penalties import is_penalty_original
+from application.ledger import Ledger, follow
+from application.books.penalties import is_penalty_original
 
 log = structlog.get_logger("billing.advance")
 

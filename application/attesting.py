@@ -17,8 +17,8 @@ from domain.clients import Client
 from domain.identities import ProviderIdentities, buyer
 from domain.tax_attestations import TaxAttestation, attestation_content, first_issue_day, same_amounts
 from domain.terms_catalog import TermsCatalog
-from projections.attestations import Attestation, attestations
-from projections.ledger import Ledger
+from application.books.attestations import Attestation, attestations
+from application.ledger import Ledger
 
 log = structlog.get_logger("billing.attestations")
 PROVIDER = "etincelle"

@@ -14,9 +14,10 @@ from domain.ids import aggregate_id
 from domain.issuing import IssuedDocument
 from domain.money import fmt
 from domain.records import FactRecord
+from domain.subscriptions import Subscription
 from domain.terms import BtbTerms
 from domain.terms_catalog import TermsCatalog
-from projections.ledger import Ledger
+from application.ledger import Ledger
 
 def explain(ledger: Ledger, catalog: TermsCatalog, number: str, line_number: int | None = None) -> dict[str, Any]:
     doc = ledger.document(number)
@@ -70,7 +71,7 @@ def parameters(line: Line, doc: IssuedDocument, ledger: Ledger, catalog: TermsCa
     terms = catalog.get(doc.terms)
     params: dict[str, Any] = {"unit_price": fmt(line.unit_price), "vat_rate": str(line.vat_rate)}
     if isinstance(terms, BtbTerms) and line.code == "extra_appointments":
-        plan = line.description.split()[2]
+        plan = booked_plan(line, ledger)
         params |= {"plan": plan, "included_per_period": terms.plans[plan].included,
                    "extra_price": fmt(terms.plans[plan].extra_price),
                    "anomaly_window_jours_ouvrables": terms.validation.anomaly_window_jours_ouvrables,
@@ -80,6 +81,13 @@ def parameters(line: Line, doc: IssuedDocument, ledger: Ledger, catalog: TermsCa
     if line.code in ("session", "absence", "late_cancellation"):
         params |= {"hours": str(line.quantity), "hourly_rate": fmt(line.unit_price), "sap_eligible": line.eligible}
     return params
+
+
+def booked_plan(line: Line, ledger: Ledger) -> str:
+    """The plan of the subscription the line's appointments were booked on (CGPS art. 5): a
+    subscription keeps its plan, and a line bills the extras of one subscription."""
+    appt: Appointment = ledger.aggregates[Appointment.id_for(line.sources[0].split(":", 1)[1])]
+    return ledger.aggregates[Subscription.id_for(appt.subscription_id)].plan
 
 
 def appointment_view(ledger: Ledger, ref: str, terms: BtbTerms) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from domain.clients import Client
 from domain.documents import Draft
 from domain.identities import ProviderIdentities, buyer
 from domain.issuing import DocumentSequence, IssuedDocument
-from projections.ledger import Ledger, follow, read_ledger
+from application.ledger import Ledger, follow, read_ledger
 
 log = structlog.get_logger("billing.issue")
 

@@ -16,8 +16,8 @@ from domain.issuing import IssuedDocument
 from domain.penalties import RateTable
 from domain.penalty_billing import penalty_draft
 from domain.terms_catalog import TermsCatalog
-from projections.ledger import Ledger
-from projections.penalties import fees_invoiced, interest_invoiced, late_documents
+from application.ledger import Ledger
+from application.books.penalties import fees_invoiced, interest_invoiced, late_documents
 
 
 class PenaltyService:

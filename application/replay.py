@@ -14,7 +14,7 @@ from application.advance import all_drafts
 from domain.documents import Line
 from domain.money import ZERO, fmt
 from domain.terms_catalog import AnyTerms, TermsCatalog
-from projections.ledger import Ledger
+from application.ledger import Ledger
 
 
 @dataclass

@@ -18,7 +18,7 @@ from application.urssaf_port import UrssafGateway
 from application.urssaf_registration import unflattened
 from domain.base import Stamp
 from domain.urssaf_account import UrssafAccount
-from projections.ledger import Ledger
+from application.ledger import Ledger
 
 log = structlog.get_logger("billing.urssaf")
 

@@ -19,7 +19,7 @@ from domain.issuing import IssuedDocument
 from domain.sessions import TutoringSession
 from domain.urssaf_account import UrssafAccount
 from domain.urssaf_requests import FINAL_STATUSES, STATUS_FACTS, UrssafRequest
-from projections.ledger import Ledger
+from application.ledger import Ledger
 
 log = structlog.get_logger("billing.urssaf")
 

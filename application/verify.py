@@ -20,7 +20,7 @@ from domain.corrections import corrections
 from domain.documents import Draft
 from domain.issuing import GENESIS, DocumentSequence, IssuedDocument
 from domain.terms_catalog import TermsCatalog
-from projections.ledger import Ledger
+from application.ledger import Ledger
 
 
 def sequence_order(doc: IssuedDocument) -> tuple:

@@ -16,7 +16,7 @@ from application.findings import Finding
 from application.verify import chain_findings, drift_findings, sequence_findings
 from domain.issuing import DocumentSequence, IssuedDocument
 from domain.terms_catalog import TermsCatalog
-from projections.ledger import PAGE, Ledger, billing_topics
+from application.ledger import PAGE, Ledger, billing_topics
 from projections.store_reads import select_rows
 
 ClientEvents = Callable[[Sequence[str]], dict[str, list[Any]]]  # client → its domain events, no fact records

@@ -11,8 +11,8 @@ from application.verify import chain_findings, drift_findings, sequence_findings
 from domain.issuing import DocumentSequence
 from domain.log_seal import Anchor
 from domain.terms_catalog import TermsCatalog
-from projections.ledger import read_ledger
-from projections.ledger_over_time import LedgerOverTime
+from application.ledger import read_ledger
+from application.ledger_over_time import LedgerOverTime
 
 BROKEN = {"missing", "reordered"}  # a log that no longer folds: its documents cannot be read
 

@@ -26,12 +26,12 @@ from infrastructure import demo_etincelle as ets
 from infrastructure import demo_history as btb
 from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.wiring import Services
-from projections.accounts import timeline_of
-from projections.attestations import attestation_rows
+from application.books.accounts import timeline_of
+from application.books.attestations import attestation_rows
 from domain.errors import BillingError
 from domain.identities import ProviderIdentities
-from projections.invoices import InvoiceFilter, invoice_rows
-from projections.ledger import Ledger, read_ledger
+from application.books.invoices import InvoiceFilter, invoice_rows
+from application.ledger import Ledger, read_ledger
 
 FIRST_DAY = min(btb.FIRST_DAY, ets.FIRST_DAY)
 LAST_DAY = max(btb.LAST_DAY, ets.LAST_DAY)

@@ -1,4 +1,4 @@
-"""Reads of the rows `projections/client_rows.py` keeps: invoices as of any day and attestations
+"""Reads of the rows `application/kept_rows.py` keeps: invoices as of any day and attestations
 of any year, for one client or all, as selects of indexed tables. Nothing is folded and no event
 decoded; only the standard library is imported, so that a command answers in milliseconds."""
 
@@ -14,7 +14,7 @@ from projections.sql import ViewSql
 
 FOLLOWING = ("streams", "rows")
 CHUNK = 500
-OTHER_YEARS = 1  # as projections/client_rows.py writes it
+OTHER_YEARS = 1  # as application/kept_rows.py writes it
 
 
 def up_to_date(sql: ViewSql, head: int, client_ids: Sequence[str] | None) -> bool:
@@ -35,7 +35,7 @@ def up_to_date(sql: ViewSql, head: int, client_ids: Sequence[str] | None) -> boo
 
 def invoice_rows(sql: ViewSql, as_of: date, provider: str | None = None, client_id: str | None = None,
                  from_date: date | None = None, to_date: date | None = None) -> Iterator[dict[str, Any]]:
-    """As `projections.invoices.invoice_rows` at the end of `as_of`, in the same order, read
+    """As `application.books.invoices.invoice_rows` at the end of `as_of`, in the same order, read
     `CHUNK` documents at a time: memory holds their keys, not their rows."""
     where, params = conditions(provider, client_id, from_date, to_date)
     with sql.reading():
@@ -69,7 +69,7 @@ def settled(row: dict[str, Any], steps: list[list], day: str) -> dict[str, Any]:
 
 
 def attestation_rows(sql: ViewSql, year: int, client_id: str | None = None) -> list[dict[str, Any]]:
-    """As `projections.attestations.attestation_rows`: every client of L'Étincelle, by id."""
+    """As `application.books.attestations.attestation_rows`: every client of L'Étincelle, by id."""
     with sql.reading():
         clients = sql.execute("SELECT client_id FROM projection_clients WHERE provider = 'etincelle'"
                               + (" AND client_id = %s" if client_id else ""), [client_id] if client_id else [])

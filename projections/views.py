@@ -26,7 +26,7 @@ from domain.subscriptions import Subscription
 from domain.tax_attestations import TaxAttestation
 from domain.urssaf_account import UrssafAccount
 from domain.urssaf_requests import UrssafRequest
-from projections.ledger import billing_topics
+from domain.event_topics import event_topics
 from projections.sql import ViewSql
 
 
@@ -185,7 +185,7 @@ VIEWS: dict[str, View] = {
         ("projection_streams",), apply_streams),
     # after "streams": a page's new streams are known when it marks their clients
     "rows": View(
-        billing_topics(),
+        event_topics(),
         ("CREATE TABLE IF NOT EXISTS projection_stale (client_id TEXT PRIMARY KEY, mark BIGINT NOT NULL)",
          "CREATE TABLE IF NOT EXISTS projection_clients (client_id TEXT PRIMARY KEY, provider TEXT NOT NULL, "
          "name TEXT NOT NULL)",

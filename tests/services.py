@@ -15,12 +15,12 @@ from application.ingest import IngestReport, IngestService
 from infrastructure.store import open_app
 from infrastructure.urssaf_simulator import UrssafSimulator
 from infrastructure.vault import Vault
-from projections.attestations import attestations
+from application.books.attestations import attestations
 from tests.conftest import _fresh_postgres_database
 from infrastructure.terms_files import load_catalog
 from infrastructure.provider_files import load_identities
-from projections.invoices import InvoiceFilter, invoice_rows
-from projections.ledger import read_ledger
+from application.books.invoices import InvoiceFilter, invoice_rows
+from application.ledger import read_ledger
 
 RECORDED_AT = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=timezone.utc)

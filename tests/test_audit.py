@@ -75,6 +75,9 @@ def test_explain_lists_the_appointments_and_the_article(scenario: str) -> None:
     assert (line["code"], line["article"], line["terms"]) == ("extra_appointments", "CGPS art. 4.1, 6.2",
                                                                "CGPS20260208-2")
     assert [a["appointment_id"] for a in line["parameters"]["appointments"]] == ["A5", "A6"]
+    # the plan of the subscription they were booked on, and its quota and price (CGPS art. 4.1)
+    assert {k: line["parameters"][k] for k in ("plan", "included_per_period", "extra_price")} == {
+        "plan": "GROW", "included_per_period": 3, "extra_price": "159.00"}
     assert line["arithmetic"] == "2 × 159.00 = 318.00 HT; TTC 318.00"
     facts = [f["key"] for src in line["sources"] for f in src["facts"]]
     assert facts == ["A5-s", "A5-h", "A6-s", "A6-h"]

@@ -13,14 +13,14 @@ from hypothesis import strategies as st
 from application.explain import explain
 from domain.calendar import end_of_day
 from infrastructure.ecb_rates import load_ecb_rates
-from projections.attestations import attestation_rows
+from application.books.attestations import attestation_rows
 from application.verify_service import verify_store
-from projections.client_reads import client_events, client_ledger, document_client
-from projections.invoices import InvoiceFilter, invoice_rows
-from projections.ledger import read_ledger
-from projections.receivables import receivables
+from application.client_folds import client_events, client_ledger, document_client
+from application.books.invoices import InvoiceFilter, invoice_rows
+from application.ledger import read_ledger
+from application.books.receivables import receivables
 from infrastructure.view_sql import SqlSession
-from projections.urssaf_status import urssaf_status
+from application.books.urssaf_status import urssaf_status
 from tests.billing_cli import billing_json, jsonl
 from tests.services import Engine, engine_on
 from tests.test_any_arrival_order import END, SETTINGS, btb_histories, ets_histories

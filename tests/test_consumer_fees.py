@@ -13,9 +13,9 @@ from application.issuer import Issuer
 from domain.calendar import end_of_day
 from domain.penalty_billing import penalty_draft
 from infrastructure.ecb_rates import load_ecb_rates
-from projections.ledger import read_ledger
-from projections.penalties import late_documents
-from projections.receivables import receivables
+from application.ledger import read_ledger
+from application.books.penalties import late_documents
+from application.books.receivables import receivables
 from tests.billing_cli import billing_json, jsonl
 from tests.services import Engine
 from tests.test_etincelle_scenario import booked, client, held

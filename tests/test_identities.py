@@ -14,8 +14,8 @@ import pytest
 from domain.errors import TermsError
 from domain.issuing import IssuedDocument
 from infrastructure.provider_files import load_identities, read_versions
-from projections.invoices import parties_json
-from projections.ledger import read_ledger
+from application.books.invoices import parties_json
+from application.ledger import read_ledger
 from tests.billing_cli import billing_json, jsonl, run_billing
 from tests.services import Engine
 from tests.test_btb_scenario import fact, history

@@ -1,4 +1,4 @@
-"""Invoices and attestations are read from kept rows (projections/client_rows.py), rewritten client
+"""Invoices and attestations are read from kept rows (application/kept_rows.py), rewritten client
 by client when their events change: on random histories of both providers, recorded in two parts
 with a read between them, every read of the rows equals the same read of the whole fold, for every
 client and for all of them, as of any day and for any year, on SQLite and PostgreSQL. Receivables
@@ -16,12 +16,12 @@ from domain.calendar import end_of_day
 from infrastructure.view_sql import SqlSession
 from projections import row_reads
 from infrastructure.ecb_rates import load_ecb_rates
-from projections.attestations import attestation_rows
-from projections.client_reads import ledgers_by_group
-from projections.client_rows import refresh
-from projections.invoices import InvoiceFilter, invoice_rows
-from projections.ledger import read_ledger
-from projections.receivables import receivables
+from application.books.attestations import attestation_rows
+from application.client_folds import ledgers_by_group
+from application.kept_rows import refresh
+from application.books.invoices import InvoiceFilter, invoice_rows
+from application.ledger import read_ledger
+from application.books.receivables import receivables
 from tests.billing_cli import billing_json, jsonl
 from tests.services import Engine, engine_on
 from tests.test_any_arrival_order import END, SETTINGS, btb_histories, ets_histories

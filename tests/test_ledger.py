@@ -7,7 +7,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from projections.ledger import billing_topics, read_ledger
+from application.ledger import billing_topics, read_ledger
 from tests.services import Engine
 from tests.test_btb_scenario import history as btb_history
 from tests.test_etincelle_scenario import history as etincelle_history

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from projections.ledger import billing_topics
+from application.ledger import billing_topics
 from projections.store_reads import select_rows
 from tests.services import Engine
 from tests.test_btb_scenario import history as btb_history

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.verify_service import verify_store
-from projections.ledger import read_ledger
+from application.ledger import read_ledger
 from tests.histories import ORIGIN, facts_for, subscriptions
 from tests.services import engine_on
 

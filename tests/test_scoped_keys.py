@@ -13,7 +13,7 @@ import pytest
 
 from domain.base import Stamp
 from domain.records import FactRecord
-from projections.ledger import read_ledger
+from application.ledger import read_ledger
 from tests.http_facts import Api
 from tests.http_server import running_server
 from tests.services import Engine

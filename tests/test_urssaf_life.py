@@ -22,9 +22,9 @@ from domain.urssaf_account import UrssafAccount, block_state
 from infrastructure.provider_files import load_identities
 from infrastructure.urssaf_http import UrssafHttpGateway
 from infrastructure.urssaf_oauth import ClientCredentials
-from projections.invoices import InvoiceFilter, invoice_rows
-from projections.ledger import read_ledger
-from projections.urssaf_status import urssaf_status
+from application.books.invoices import InvoiceFilter, invoice_rows
+from application.ledger import read_ledger
+from application.books.urssaf_status import urssaf_status
 from tests.services import Engine
 from tests.test_etincelle_scenario import IBAN, booked, client, fact, held, urssaf
 from tests.urssaf_stub import OAuth, UrssafStub

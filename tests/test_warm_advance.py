@@ -14,7 +14,7 @@ import pytest
 
 from application.advance import AdvanceService
 from domain.calendar import paris_date
-from projections.ledger import read_ledger
+from application.ledger import read_ledger
 from tests.services import RECORDED_AT, engine_on
 from infrastructure.scheduler import advance_work
 from infrastructure.urssaf_simulator import UrssafSimulator

@@ -25,7 +25,7 @@ from infrastructure.cli.file_commands import (  # noqa: F401 - run by name
 )
 from infrastructure.cli.read_commands import attestations, explain, invoices, receivables, today  # noqa: F401
 from infrastructure.terms_files import load_catalog, load_version
-from projections.invoices import InvoiceFilter, invoice_rows
+from application.books.invoices import InvoiceFilter, invoice_rows
 
 
 INGEST_BATCH = 500  # facts per transaction; a refused fact still records nothing

@@ -61,7 +61,7 @@ def attestation_file(args: argparse.Namespace, rows: list[dict]) -> int:
 
 
 def urssaf_status(args: argparse.Namespace) -> int:
-    from projections.urssaf_status import urssaf_status as status_rows
+    from application.books.urssaf_status import urssaf_status as status_rows
 
     from infrastructure.urssaf_gateway import speaks_to_urssaf
 

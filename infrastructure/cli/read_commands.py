@@ -55,7 +55,7 @@ def from_kept_rows(db: str | None, client_ids: Sequence[str] | None, read: Calla
 def invoices_as_known(args: argparse.Namespace) -> list[dict[str, Any]]:
     """An audit question about recorded time: the fold of what was known then."""
     from infrastructure.cli.wiring import services
-    from projections.invoices import InvoiceFilter, invoice_rows
+    from application.books.invoices import InvoiceFilter, invoice_rows
 
     keep = InvoiceFilter(args.provider, args.client, args.from_date, args.to_date)
     with services(args.db) as s:
@@ -66,7 +66,7 @@ def invoices_as_known(args: argparse.Namespace) -> list[dict[str, Any]]:
 def receivables(args: argparse.Namespace) -> int:
     from infrastructure.cli.wiring import services
     from infrastructure.ecb_rates import load_ecb_rates
-    from projections.receivables import receivables as receivable_rows
+    from application.books.receivables import receivables as receivable_rows
 
     with services(args.db) as s:
         rates = load_ecb_rates()
@@ -95,7 +95,7 @@ def attestations(args: argparse.Namespace) -> int:
                               lambda sql: row_reads.attestation_rows(sql, args.year, args.client))
     else:
         from infrastructure.cli.wiring import services
-        from projections.attestations import attestation_rows
+        from application.books.attestations import attestation_rows
 
         with services(args.db) as s:
             rows = attestation_rows(s.ledger(args.client, args.known_at), s.catalog, args.year, args.client)

@@ -21,10 +21,10 @@ from infrastructure.runtime import tune_garbage_collection
 from infrastructure.store import database_url, open_app
 from infrastructure.terms_files import load_catalog
 from infrastructure.vault import Vault
-from projections.client_reads import client_events, client_ledger, document_client, ledgers_by_group
-from projections.client_rows import refresh
+from application.client_folds import client_events, client_ledger, document_client, ledgers_by_group
+from application.kept_rows import refresh
 from projections.row_reads import up_to_date
-from projections.ledger import Ledger, read_ledger
+from application.ledger import Ledger, read_ledger
 from projections.persisted import Follower
 from infrastructure.view_sql import SqlSession
 

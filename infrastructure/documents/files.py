@@ -8,8 +8,8 @@ from typing import Any
 from domain.calendar import end_of_day
 from domain.errors import BillingError, NotFound
 from infrastructure.documents.facturx_xml import facturx_xml
-from projections.invoices import InvoiceFilter, invoice_rows
-from projections.ledger import Ledger
+from application.books.invoices import InvoiceFilter, invoice_rows
+from application.ledger import Ledger
 
 
 def document_row(ledger: Ledger, catalog: Any, identities: Any, number: str) -> dict[str, Any]:

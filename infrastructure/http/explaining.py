@@ -13,7 +13,7 @@ import structlog
 
 from domain.errors import BillingError
 from domain.terms_catalog import TermsCatalog
-from projections.ledger import Ledger
+from application.ledger import Ledger
 
 log = structlog.get_logger("billing.http")
 

@@ -13,7 +13,7 @@ from infrastructure.http.auth import allowed, authenticated
 from infrastructure.http.explaining import replayed
 from infrastructure.http.problems import PROBLEMS, Problem, json_response
 from infrastructure.http.tokens import ApiToken
-from projections.ledger import read_ledger
+from application.ledger import read_ledger
 
 router = APIRouter(responses=PROBLEMS)
 

@@ -18,8 +18,8 @@ from infrastructure.http.explaining import explanation
 from infrastructure.http.problems import PROBLEMS, Problem, json_response
 from infrastructure.http.tokens import ApiToken
 from projections import row_reads
-from projections.invoices import InvoiceFilter, invoice_rows
-from projections.receivables import receivables
+from application.books.invoices import InvoiceFilter, invoice_rows
+from application.books.receivables import receivables
 
 router = APIRouter(responses=PROBLEMS)
 Provider = Query(None, pattern="^(btbconnect|etincelle)$")

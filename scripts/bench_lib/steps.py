@@ -86,7 +86,7 @@ def advance_cold(spec: dict) -> dict:
 def replay(spec: dict) -> dict:
     from application.replay import replay as replay_under
     from infrastructure.terms_files import load_version
-    from projections.ledger import read_ledger
+    from application.ledger import read_ledger
 
     terms_file = Path(spec["workdir"]) / "bench-derived.toml"
     terms_file.write_text(DERIVED_TERMS, encoding="utf-8")

@@ -11,7 +11,7 @@ from application.urssaf_port import STATUS_LABELS
 from domain.money import fmt
 from domain.urssaf_account import UrssafAccount
 from domain.urssaf_requests import UrssafRequest
-from projections.ledger import Ledger
+from application.ledger import Ledger
 
 
 def urssaf_status(ledger: Ledger, client_id: str | None = None, real_api: bool = False) -> list[dict[str, Any]]:

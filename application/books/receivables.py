@@ -14,9 +14,9 @@ from domain.calendar import end_of_day
 from domain.money import ZERO, fmt
 from domain.penalties import RateTable, lateness
 from domain.terms_catalog import TermsCatalog
-from projections.accounts import client_accounts, dues_by_client
-from projections.ledger import Ledger
-from projections.penalties import invoiced_penalties, is_penalty_document
+from application.books.accounts import client_accounts, dues_by_client
+from application.ledger import Ledger
+from application.books.penalties import invoiced_penalties, is_penalty_document
 
 BUCKETS = ("not_due", "1_30", "31_60", "61_90", "over_90")
 

@@ -20,24 +20,17 @@ from domain.identities import ProviderIdentities
 from domain.records import Payment
 from domain.tax_attestations import TaxAttestation
 from domain.terms_catalog import TermsCatalog
-from projections.accounts import Account, client_accounts, document_timelines
-from projections.attestations import attestation_rows
-from projections.client_reads import GROUP, brought_up_to_date, client_ledgers
-from projections.invoices import document_row, settlement
-from projections.ledger import Ledger
+from application.books.accounts import Account, client_accounts, document_timelines
+from application.books.attestations import attestation_rows
+from application.client_folds import GROUP, brought_up_to_date, client_ledgers
+from application.books.invoices import document_row, settlement
+from application.ledger import Ledger
+from projections.row_writes import stale_marks, write_rows
 from projections.sql import ViewSql
 
 BEFORE_ANYTHING = "0001-01-01"  # the step that holds before a client's first day
 BODY = json.JSONEncoder(ensure_ascii=False)
 OTHER_YEARS = 1  # the attestation row of a year without anything paid or attested, but its year
-
-
-def stale_marks(sql: ViewSql, client_ids: Sequence[str] | None) -> dict[str, int]:
-    with sql.reading():
-        if client_ids is None:
-            return dict(sql.execute("SELECT client_id, mark FROM projection_stale"))
-        return dict(sql.select_in("SELECT client_id, mark FROM projection_stale WHERE client_id IN ({})",
-                                  sorted(set(client_ids))))
 
 
 def refresh(app: Application, sql: ViewSql, catalog: TermsCatalog, identities: ProviderIdentities,
@@ -50,19 +43,8 @@ def refresh(app: Application, sql: ViewSql, catalog: TermsCatalog, identities: P
         group = names[i:i + GROUP]
         ledgers = client_ledgers(app, sql, group)
         rows = [client_rows(ledgers[c], catalog, identities, c) if c in ledgers else ([], [], []) for c in group]
-        with sql.transaction():
-            write(sql, group, rows, marks)
+        write_rows(sql, group, rows, marks)
     return len(names)
-
-
-def write(sql: ViewSql, group: list[str], rows: list[tuple[list, list, list]], marks: dict[str, int]) -> None:
-    for table in ("projection_clients", "projection_documents", "projection_attestation_rows"):
-        sql.select_in(f"DELETE FROM {table} WHERE client_id IN ({{}})", group)
-    sql.insert("INSERT INTO projection_clients", [r for clients, _, _ in rows for r in clients])
-    sql.insert("INSERT INTO projection_documents", [r for _, documents, _ in rows for r in documents])
-    sql.insert("INSERT INTO projection_attestation_rows", [r for _, _, attested in rows for r in attested])
-    for client_id in group:
-        sql.execute("DELETE FROM projection_stale WHERE client_id = %s AND mark = %s", (client_id, marks[client_id]))
 
 
 def client_rows(ledger: Ledger, catalog: TermsCatalog, identities: ProviderIdentities,

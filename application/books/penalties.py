@@ -12,8 +12,8 @@ from domain.issuing import IssuedDocument
 from domain.money import ZERO
 from domain.penalties import Lateness, RateTable, lateness
 from domain.terms_catalog import TermsCatalog
-from projections.accounts import client_accounts, dues_by_client
-from projections.ledger import Ledger
+from application.books.accounts import client_accounts, dues_by_client
+from application.ledger import Ledger
 
 PENALTY_KEY = "penalty:"
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.application import Application
 
 from domain.issuing import IssuedDocument
-from projections.ledger import Ledger, billing_topics
+from application.ledger import Ledger, billing_topics
 from projections.persisted import Follower
 from projections.sql import ViewSql
+from projections.stream_queries import all_clients, position, stream_owner, stream_owners
 from projections.store_reads import select_events
 from projections.views import VIEWS
 
@@ -41,8 +41,7 @@ def ledgers_by_group(app: Application, sql: ViewSql, known_at: datetime | None =
     """Every client's aggregates, `group` clients at a time in the order of their ids: a read of
     all clients computed group by group holds one group's fold, not the log's."""
     brought_up_to_date(app, sql)
-    with sql.reading():
-        clients = sorted(row[0] for row in sql.execute("SELECT DISTINCT client_id FROM projection_streams"))
+    clients = all_clients(sql)
     for i in range(0, len(clients), group):
         yield client_ledger(app, sql, clients[i:i + group], known_at, facts=False)
 
@@ -57,22 +56,10 @@ def client_ledgers(app: Application, sql: ViewSql, client_ids: Sequence[str]) ->
     return ledgers
 
 
-def stream_owners(sql: ViewSql, client_ids: Sequence[str], facts: bool) -> dict[UUID, str]:
-    """Each aggregate of these clients, and whose it is; with `facts`, their facts' records too."""
-    only = "" if facts else " AND fact = 0"
-    with sql.reading():
-        rows = sql.select_in(f"SELECT originator_id, client_id FROM projection_streams WHERE client_id IN ({{}}){only}",
-                             sorted(set(client_ids)))
-    return {UUID(stream): client_id for stream, client_id in rows}
-
-
 def document_client(app: Application, sql: ViewSql, number: str) -> str | None:
     """The client of an issued document, None if no such document was issued."""
     brought_up_to_date(app, sql)
-    with sql.reading():
-        rows = sql.execute("SELECT client_id FROM projection_streams WHERE originator_id = %s",
-                           (str(IssuedDocument.id_for(number)),))
-    return rows[0][0] if rows else None
+    return stream_owner(sql, IssuedDocument.id_for(number))
 
 
 def brought_up_to_date(app: Application, sql: ViewSql) -> None:
@@ -81,16 +68,6 @@ def brought_up_to_date(app: Application, sql: ViewSql) -> None:
     head = app.recorder.max_notification_id() or 0
     if min(position(sql, name) for name in FOLLOWED) < head:
         Follower(app, sql, {name: VIEWS[name] for name in FOLLOWED}).catch_up_all()
-
-
-def position(sql: ViewSql, name: str = STREAMS) -> int:
-    """How far a view has read; -1 before its first catch-up."""
-    try:
-        with sql.reading():
-            rows = sql.execute("SELECT position FROM projection_tracking WHERE name = %s", (name,))
-    except sql.missing_table:  # a store never followed yet
-        return -1
-    return rows[0][0] if rows else -1
 
 
 def client_events(app: Application, sql: ViewSql, client_ids: Sequence[str]) -> dict[str, list[Any]]:

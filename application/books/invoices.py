@@ -17,8 +17,8 @@ from domain.issuing import IssuedDocument
 from domain.money import fmt
 from domain.terms_catalog import TermsCatalog
 from domain.urssaf_timeline import RequestTimeline
-from projections.accounts import client_accounts, timeline_of
-from projections.ledger import Ledger
+from application.books.accounts import client_accounts, timeline_of
+from application.ledger import Ledger
 
 
 @dataclass(frozen=True)

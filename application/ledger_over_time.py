@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
-from projections.ledger import PAGE, Ledger, billing_topics
+from application.ledger import PAGE, Ledger, billing_topics
 from projections.store_reads import select_rows
 
 SKEW = timedelta(minutes=5)

@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
-from domain.base import BillingAggregate
+from domain.event_topics import event_topics
 from projections.store_reads import select_rows
 
 from domain.appointments import Appointment
@@ -149,15 +149,8 @@ def read_ledger(app: Application, known_at: datetime | None = None, facts: bool 
 
 @cache
 def billing_topics() -> tuple[str, ...]:
-    """Every event class of the domain but the fact records', found from the class tree so
-    that a new event is never missed."""
-    found, todo = set(), [BillingAggregate.Event]
-    while todo:
-        cls = todo.pop()
-        todo += cls.__subclasses__()
-        if not cls.__qualname__.startswith(("FactRecord.", "BillingAggregate.")):
-            found.add(f"{cls.__module__}:{cls.__qualname__}")
-    return tuple(sorted(found))
+    """The domain's event topics but the fact records' (domain/event_topics.py), found once."""
+    return event_topics()
 
 
 def follow(app: Application, ledger: Ledger, known_at: datetime | None = None) -> None:

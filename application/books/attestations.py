@@ -14,8 +14,8 @@ from domain.calendar import end_of_day, paris_date
 from domain.money import ZERO, fmt, to_cents
 from domain.tax_attestations import TaxAttestation
 from domain.terms_catalog import TermsCatalog
-from projections.accounts import client_accounts
-from projections.ledger import Ledger
+from application.books.accounts import client_accounts
+from application.ledger import Ledger
 
 
 @dataclass

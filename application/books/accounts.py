@@ -16,7 +16,7 @@ from domain.terms import EtincelleTerms
 from domain.terms_catalog import TermsCatalog
 from domain.urssaf_requests import UrssafRequest
 from domain.urssaf_timeline import RequestTimeline, request_timeline
-from projections.ledger import Ledger
+from application.ledger import Ledger
 
 
 def timeline_of(ledger: Ledger, catalog: TermsCatalog, doc: IssuedDocument) -> RequestTimeline | None:
