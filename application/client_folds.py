@@ -6,7 +6,7 @@ give, cut to those clients: every read computed from it is the same for them."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.application import Application
@@ -14,6 +14,7 @@ from eventsourcing.application import Application
 from domain.issuing import IssuedDocument
 from application.ledger import Ledger, billing_topics
 from projections.persisted import Follower
+from projections.row_reads import last_due_on
 from projections.sql import ViewSql
 from projections.stream_queries import all_clients, position, stream_owner, stream_owners
 from projections.store_reads import select_events
@@ -21,6 +22,7 @@ from projections.views import VIEWS
 
 STREAMS = "streams"
 GROUP = 50  # clients folded per query of the event store, in reads of all clients
+INVOICES = "invoices"
 FOLLOWED = (STREAMS, "rows")  # in this order: the rows' marks look the streams up
 
 
@@ -78,3 +80,9 @@ def client_events(app: Application, sql: ViewSql, client_ids: Sequence[str]) -> 
     for stored in select_events(app.recorder, sorted(owners)):
         events[owners[stored.originator_id]].append(app.mapper.to_domain_event(stored))
     return events
+
+
+def documents_horizon(app: Application, sql: ViewSql) -> date | None:
+    """The last due date of all issued documents, the invoices view caught up first."""
+    Follower(app, sql, {INVOICES: VIEWS[INVOICES]}).catch_up(INVOICES)
+    return last_due_on(sql)

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from collections.abc import Iterable
 from typing import Any
 
 from application.advance import all_drafts
@@ -62,9 +63,11 @@ def issued_lines(ledger: Ledger) -> dict[str, list[tuple[str, str, Line]]]:
 def replay(
     ledger: Ledger, catalog: TermsCatalog, version: AnyTerms, provider: str | None = None,
     client_id: str | None = None, from_date: date | None = None, to_date: date | None = None,
+    horizon: date | None = None,
 ) -> ReplayReport:
+    """`horizon`: the last due date of all issued documents, when the ledger holds only some clients."""
     billed = issued_lines(ledger)
-    horizon = max([d.due_on for d in ledger.documents()] or [to_date or date.min])
+    horizon = horizon or max([d.due_on for d in ledger.documents()] or [to_date or date.min])
     drafts = {d.key: d for d in all_drafts(ledger, terms_resolver(catalog, version), to_date or horizon)}
     issued_due = {d.key: d.due_on for d in ledger.documents()}
     report = ReplayReport(version.reference)
@@ -77,6 +80,22 @@ def replay(
                 or client_id not in (None, owner) or not in_range(due, from_date, to_date):
             continue
         compare(report, key, owner, billed.get(key, []), list(draft.lines) if draft else [])
+    return report
+
+
+def replay_by_group(
+    ledgers: Iterable[Ledger], catalog: TermsCatalog, version: AnyTerms, horizon: date | None,
+    provider: str | None = None, client_id: str | None = None, from_date: date | None = None,
+    to_date: date | None = None,
+) -> ReplayReport:
+    """The replay of the whole history, a group of clients at a time: each client's documents
+    follow from its own facts and the horizon alone, and a document key is one client's."""
+    report = ReplayReport(version.reference)
+    for ledger in ledgers:
+        part = replay(ledger, catalog, version, provider, client_id, from_date, to_date, horizon)
+        report.rows += part.rows
+        report.clients |= part.clients
+    report.rows.sort(key=lambda row: row["key"])  # stable: each key's lines keep their order
     return report
 
 

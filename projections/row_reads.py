@@ -79,3 +79,10 @@ def attestation_rows(sql: ViewSql, year: int, client_id: str | None = None) -> l
                                   + (" AND client_id = %s" if client_id else ""),
                                   [OTHER_YEARS, *([client_id] if client_id else [])]))
     return [json.loads(kept[c]) if c in kept else json.loads(others[c]) | {"year": year} for (c,) in sorted(clients)]
+
+
+def last_due_on(sql: ViewSql) -> date | None:
+    """The last due date of all issued documents (the invoices view)."""
+    with sql.reading():
+        found = sql.execute("SELECT MAX(due_on) FROM projection_invoices")[0][0]
+    return date.fromisoformat(found) if found else None

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from application.penalties import PenaltyService
-from application.replay import replay as replay_history
+from application.replay import replay as replay_history, replay_by_group
 from application.verify_service import verify_store
 from application.personal_data_service import PersonalDataService
 from domain.calendar import end_of_day, paris_date
@@ -124,8 +124,12 @@ def terms_check(args: argparse.Namespace) -> int:
 def replay(args: argparse.Namespace) -> int:
     catalog, version = load_version(args.terms)
     with services(args.db) as s:
-        report = replay_history(s.ledger(args.client, args.known_at), catalog, version, args.provider, args.client,
-                                args.from_date, args.to_date)
+        if args.known_at is None:  # a group of clients at a time, or the one asked about
+            report = replay_by_group(s.ledgers(args.client), catalog, version, s.documents_horizon(), args.provider,
+                                     args.client, args.from_date, args.to_date)
+        else:  # as known then: the horizon is that of the documents recorded by then
+            report = replay_history(s.ledger(args.client, args.known_at), catalog, version, args.provider,
+                                    args.client, args.from_date, args.to_date)
     data = report.as_dict()
     if args.format == "json":
         print_json(data)

@@ -9,21 +9,38 @@ from typing import Any
 
 
 def print_json(data: Any) -> None:
-    """A list row by row; else one write (`json.dump` to a stream writes each token apart,
-    several times slower)."""
+    """`json.dumps(data, indent=2)`, written a row at a time when `data` is a list, or an object
+    of lists (a report's lines): the rows are encoded one by one, never all in one string."""
     if isinstance(data, list):
         print_json_rows(data)
+    elif isinstance(data, dict) and data:
+        sys.stdout.write("{")
+        for i, (key, value) in enumerate(data.items()):
+            sys.stdout.write(("," if i else "") + "\n  " + json.dumps(key, ensure_ascii=False) + ": ")
+            write_value(value, "  ")
+        sys.stdout.write("\n}\n")
     else:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def print_json_rows(rows: Iterable[Any]) -> None:
     """A list as `print_json` prints it, written row by row as the rows come."""
-    opened = False
-    for row in rows:
-        sys.stdout.write((",\n  " if opened else "[\n  ") + json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+    write_value(rows, "")
+    sys.stdout.write("\n")
+
+
+def write_value(value: Any, indent: str) -> None:
+    """`value` as `json.dumps(…, indent=2)` writes it at this depth; a list (or any iterable
+    that is not a mapping nor a string) row by row."""
+    if isinstance(value, (dict, str, int, float, bool)) or value is None:
+        sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + indent))
+        return
+    opened, inner = False, indent + "  "
+    for row in value:
+        sys.stdout.write(("," if opened else "[") + "\n" + inner
+                         + json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n" + inner))
         opened = True
-    sys.stdout.write("\n]\n" if opened else "[]\n")
+    sys.stdout.write(("\n" + indent + "]") if opened else "[]")
 
 
 def table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import structlog
 
@@ -21,7 +21,8 @@ from infrastructure.runtime import tune_garbage_collection
 from infrastructure.store import database_url, open_app
 from infrastructure.terms_files import load_catalog
 from infrastructure.vault import Vault
-from application.client_folds import client_events, client_ledger, document_client, ledgers_by_group
+from application.client_folds import (client_events, client_ledger, document_client, documents_horizon,
+                                      ledgers_by_group)
 from application.kept_rows import refresh
 from projections.row_reads import up_to_date
 from application.ledger import Ledger, read_ledger
@@ -66,6 +67,11 @@ class Services:
             return
         with self._sql() as sql:
             yield from ledgers_by_group(self.app, sql, known_at)
+
+    def documents_horizon(self) -> date | None:
+        """The last due date of all issued documents (a replay made a group of clients at a time)."""
+        with self._sql() as sql:
+            return documents_horizon(self.app, sql)
 
     def document_ledger(self, number: str, known_at: datetime | None = None, facts: bool = False) -> Ledger:
         """The events of the client of that document (none when no such document was issued)."""
