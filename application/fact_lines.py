@@ -17,6 +17,13 @@ class IngestReport:
     recorded: int = 0
     duplicates: int = 0
     refused: list[dict[str, str]] = field(default_factory=list)
+    # by line (or item) number: "recorded", "duplicate" or "refused", and the refusal's error
+    outcomes: dict[int, str] = field(default_factory=dict, repr=False)
+    errors: dict[int, Exception] = field(default_factory=dict, repr=False)
+
+    def refuse(self, number: int, key: str, error: Exception) -> None:
+        self.refused.append({"key": key, "error": str(error)})
+        self.outcomes[number], self.errors[number] = "refused", error
 
     def as_dict(self) -> dict[str, Any]:
         return {"recorded": self.recorded, "duplicates": self.duplicates, "refused": self.refused}
@@ -67,21 +74,22 @@ def strings(value: Any) -> Iterator[str]:
             todo += item
 
 
-def decoded(chunk: list[tuple[int, str]]) -> dict[int, dict]:
-    """The chunk's lines that are JSON objects, by line number (the others are refused later)."""
+def decoded(chunk: list[tuple[int, str | dict]]) -> dict[int, dict]:
+    """The chunk's facts that are JSON objects, by number (the others are refused later); an
+    item already decoded (the API's) is taken as it is."""
     raws = {}
     for number, line in chunk:
         try:
-            raws[number] = decode(line, number)
+            raws[number] = line if isinstance(line, dict) else decode(line, number)
         except InvalidFact:
             continue
     return raws
 
 
-def key_of(line: str, number: int) -> str:
+def key_of(line: str | dict, number: int) -> str:
     """The fact's key to report it by; its line number when it has none that prints."""
     try:
-        key = json.loads(line).get("key")
+        key = (line if isinstance(line, dict) else json.loads(line)).get("key")
     except (ValueError, RecursionError, AttributeError):
         key = None
     printable = isinstance(key, str) and not NOT_PRINTABLE.search(key) and not NOT_UTF8.search(key)

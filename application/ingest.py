@@ -6,6 +6,7 @@ A refused fact records nothing; the other facts of the same file still go in.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -40,6 +41,11 @@ HANDLERS: dict[str, Handler] = {
 }
 
 RECORDED, DUPLICATE = "recorded", "duplicate"
+Admit = Callable[[dict, Callable[[Any], Any]], None]  # raises a BillingError for a fact it refuses
+
+
+def admit_all(raw: dict, lookup: Callable[[Any], Any]) -> None:
+    """Every fact may be judged (`IngestService.scoped` narrows it)."""
 CONFLICT_ATTEMPTS = 5
 __all__ = ["HANDLERS", "IngestReport", "IngestService"]
 
@@ -56,11 +62,23 @@ class IngestService:
         self.clock = clock
         self.vault = vault
         self.identities = identities or ProviderIdentities([])
+        self.admit: Admit = admit_all
+
+    def scoped(self, admit: Admit) -> IngestService:
+        """This service, refusing what `admit(fact, lookup)` raises about before it judges a fact
+        (the API's token scope), the facts recorded before in the same batch known to `lookup`."""
+        service = copy.copy(self)
+        service.admit = admit
+        return service
 
     def ingest_lines(self, lines: Iterable[str], batch: int = 1) -> IngestReport:
         """Records the facts of JSON lines; with batch > 1, that many per transaction."""
+        return self.ingest_items([(n, line) for n, line in enumerate(lines, start=1) if line.strip()], batch)
+
+    def ingest_items(self, numbered: list[tuple[int, str | dict]], batch: int = 1) -> IngestReport:
+        """Records numbered facts, JSON lines or objects already decoded (the API's batches);
+        with batch > 1, that many per transaction. The report tells each number's outcome."""
         report = IngestReport()
-        numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
         work = UnitOfWork(self.app)
         for start in range(0, len(numbered), batch):
             chunk = numbered[start:start + batch]
@@ -71,7 +89,7 @@ class IngestService:
                     self._count(report, number, line)
         return report
 
-    def _batch(self, chunk: list[tuple[int, str]], report: IngestReport, work: UnitOfWork) -> bool:
+    def _batch(self, chunk: list[tuple[int, str | dict]], report: IngestReport, work: UnitOfWork) -> bool:
         """Records a chunk in one transaction. The aggregates stay loaded for the next chunk:
         if another writer changed one meanwhile, that chunk's save fails and is redone."""
         try:
@@ -83,7 +101,8 @@ class IngestService:
         self._report(report, outcome, records)
         return True
 
-    def _judge_chunk(self, chunk: list[tuple[int, str]], work: UnitOfWork) -> tuple[IngestReport, list[FactRecord]]:
+    def _judge_chunk(self, chunk: list[tuple[int, str | dict]],
+                     work: UnitOfWork) -> tuple[IngestReport, list[FactRecord]]:
         """Judges each fact against what one query read first; DirtyBatch if a refused fact left an event."""
         raws = decoded(chunk)
         work.prefetch(i for raw in raws.values() for i in named_ids(raw))
@@ -91,17 +110,19 @@ class IngestService:
         outcome, records = IngestReport(), []
         for number, line in chunk:
             try:
-                record = self._judge(raws.get(number) or decode(line, number), work, seen)
+                record = self._judge(raws[number] if number in raws else decode(str(line), number), work, seen)
             except BillingError as exc:
                 work.reject()
-                outcome.refused.append({"key": key_of(line, number), "error": str(exc)})
+                outcome.refuse(number, key_of(line, number), exc)
                 continue
             outcome.duplicates += record is None
+            outcome.outcomes[number] = DUPLICATE if record is None else RECORDED
             records += [record] if record is not None else []
         return outcome, records
 
     def _judge(self, raw: dict, work: UnitOfWork, seen: dict[tuple, str]) -> FactRecord | None:
         fact = parse_fact(raw)
+        self.admit(raw, work.lookup)
         fact_digest = content_digest(fact, raw, self.vault)
         scoped = (fact_provider(fact, work.lookup), fact.key)
         if scoped in seen:
@@ -125,6 +146,8 @@ class IngestService:
         report.recorded += len(records)
         report.duplicates += outcome.duplicates
         report.refused += outcome.refused
+        report.outcomes |= outcome.outcomes
+        report.errors |= outcome.errors
         logger = log.bind()  # once per chunk, not per fact
         if getattr(logger, "is_enabled_for", lambda level: True)(logging.INFO):
             for record in records:
@@ -132,13 +155,14 @@ class IngestService:
         for refusal in outcome.refused:
             logger.warning("fact_refused", key=refusal["key"], error=refusal["error"])
 
-    def _count(self, report: IngestReport, number: int, line: str) -> None:
+    def _count(self, report: IngestReport, number: int, line: str | dict) -> None:
         try:
-            outcome = self.ingest(decode(line, number))
+            outcome = self.ingest(line if isinstance(line, dict) else decode(line, number))
         except BillingError as exc:
-            report.refused.append({"key": key_of(line, number), "error": str(exc)})
+            report.refuse(number, key_of(line, number), exc)
             log.warning("fact_refused", key=key_of(line, number), error=str(exc))
             return
+        report.outcomes[number] = outcome
         if outcome == RECORDED:
             report.recorded += 1
         else:
@@ -146,6 +170,7 @@ class IngestService:
 
     def ingest(self, raw: dict) -> str:
         fact = parse_fact(raw)
+        self.admit(raw, self.lookup)
         fact_digest = content_digest(fact, raw, self.vault)
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             if already_recorded(stored_record(self.lookup, fact), fact, fact_digest):

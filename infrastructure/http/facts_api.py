@@ -17,7 +17,7 @@ from domain.errors import BillingError, IdempotencyConflict, InvalidFact
 from infrastructure.http.access import MAX_BODY
 from infrastructure.http.auth import allowed
 from infrastructure.http.problems import PROBLEMS, STORE_ERRORS, Problem, billing_error_status, json_response
-from infrastructure.http.scope import out_of_scope, providers_of
+from infrastructure.http.scope import OutOfScope, ScopeCheck, out_of_scope, providers_of
 from infrastructure.http.tokens import ApiToken
 
 log = structlog.get_logger("billing.http")
@@ -87,30 +87,36 @@ def with_key(body: dict, header: str) -> dict:
 
 def one(request: Request, token: ApiToken, fact: Any) -> tuple[int, str]:
     """(201, "recorded") or (200, "duplicate"); else (status, the reason it was refused)."""
-    services = request.app.state.services
-    metrics = request.app.state.metrics
+    providers, outcome = one_judged(request.app.state.services, token, fact)
+    counted(request, token, fact, providers, outcome)
+    return outcome
+
+
+def one_judged(services: Any, token: ApiToken, fact: Any) -> tuple[set[str], tuple[int, str]]:
+    """The fact's providers, and its (status, outcome) once judged alone."""
     providers: set[str] = set()
     try:
         parse_fact(shaped(fact))
-        providers = providers_of(services.app, fact)
+        providers = providers_of(services.ingest.lookup, fact)
         why = out_of_scope(providers, token.providers)
         if why:
-            outcome: tuple[int, str] = (403, f"fact {fact['key']!r} {why}")
-        else:
-            result = ingest(services, fact)
-            outcome = (201, result) if result == "recorded" else (200, result)
+            return providers, (403, f"fact {fact['key']!r} {why}")
+        result = ingest(services, fact)
+        return providers, ((201, result) if result == "recorded" else (200, result))
     except STORE_ERRORS:
         raise
     except BillingError as exc:
-        outcome = (billing_error_status(exc), str(exc))
+        return providers, (billing_error_status(exc), str(exc))
     except RecursionError:
-        outcome = (422, "the fact is nested too deeply")
+        return providers, (422, "the fact is nested too deeply")
+
+
+def counted(request: Request, token: ApiToken, fact: Any, providers: set[str], outcome: tuple[int, str]) -> None:
     name = {201: "recorded", 200: "duplicate"}.get(outcome[0], "refused")
-    metrics.count(f"billing_facts_{name}_total", f"Facts {name} through the API.",
-                  provider=",".join(sorted(providers)) or "none")
+    request.app.state.metrics.count(f"billing_facts_{name}_total", f"Facts {name} through the API.",
+                                    provider=",".join(sorted(providers)) or "none")
     if outcome[0] >= 400:
         log.warning("fact_refused", key=key_of(fact, 0)[:200], status=outcome[0], token_id=token.id)
-    return outcome
 
 
 def ingest(services: Any, fact: dict) -> str:
@@ -134,9 +140,17 @@ def shaped(fact: Any) -> Any:
 
 
 def batch(request: Request, token: ApiToken, facts: list) -> dict[str, Any]:
+    """The facts judged together in one transaction, as `billing ingest` judges a batch of lines,
+    each within the token's scope as the facts before it in the batch place it."""
+    shapes = {number: shape_refusal(fact) for number, fact in enumerate(facts, start=1)}
+    check = ScopeCheck(token.providers)
+    judged = judged_together(request.app.state.services, check,
+                             [(n, f) for n, f in enumerate(facts, start=1) if shapes[n] is None])
     report: dict[str, Any] = {"recorded": 0, "duplicates": 0, "refused": []}
     for number, fact in enumerate(facts, start=1):
-        status, outcome = one(request, token, fact)
+        status, outcome = shapes[number] or judged[number]
+        providers = check.providers.get(fact["key"], set()) if shapes[number] is None else set()
+        counted(request, token, fact, providers, (status, outcome))
         if status == 201:
             report["recorded"] += 1
         elif status == 200:
@@ -144,6 +158,46 @@ def batch(request: Request, token: ApiToken, facts: list) -> dict[str, Any]:
         else:
             report["refused"].append({"key": key_of(fact, number), "error": outcome, "status": status})
     return report
+
+
+def shape_refusal(fact: Any) -> tuple[int, str] | None:
+    """Why a fact cannot even be read as one (422), or None."""
+    try:
+        parse_fact(shaped(fact))
+    except BillingError as exc:
+        return billing_error_status(exc), str(exc)
+    except RecursionError:
+        return 422, "the fact is nested too deeply"
+    return None
+
+
+def judged_together(services: Any, check: ScopeCheck,
+                    admitted: list[tuple[int, dict]]) -> dict[int, tuple[int, str]]:
+    """Each fact's (status, outcome), from one batch of the ingest service."""
+    if not admitted:
+        return {}
+    report = services.ingest.scoped(check).ingest_items(admitted, batch=len(admitted))
+    found = {}
+    for number, fact in admitted:
+        outcome, error = report.outcomes[number], report.errors.get(number)
+        if error is None:
+            found[number] = (201, outcome) if outcome == "recorded" else (200, outcome)
+        elif isinstance(error, (IdempotencyConflict, OutOfScope)) or not services.ingest.holds_key(fact):
+            found[number] = (billing_error_status(error), str(error))
+        else:  # a twin recorded the same key at the same moment: judged again, it reads as what it is
+            found[number] = judged_alone(services, check, fact)
+    return found
+
+
+def judged_alone(services: Any, check: ScopeCheck, fact: dict) -> tuple[int, str]:
+    try:
+        check(fact, services.ingest.lookup)
+        result = ingest(services, fact)
+    except STORE_ERRORS:
+        raise
+    except BillingError as exc:
+        return billing_error_status(exc), str(exc)
+    return (201, result) if result == "recorded" else (200, result)
 
 
 def key_of(fact: Any, number: int) -> str:

@@ -22,6 +22,7 @@ from domain.errors import BillingError, IdempotencyConflict, NotFound
 from infrastructure.http.sql import SqlError
 from infrastructure.store import StoreError
 from infrastructure.vault import VaultError
+from infrastructure.http.scope import OutOfScope
 
 log = structlog.get_logger("billing.http")
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
@@ -69,6 +70,8 @@ def _plain(value: Any) -> Any:
 
 
 def billing_error_status(exc: BillingError) -> int:
+    if isinstance(exc, OutOfScope):
+        return 403
     if isinstance(exc, IdempotencyConflict):
         return 409
     if isinstance(exc, STORE_ERRORS):

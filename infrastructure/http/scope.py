@@ -8,12 +8,12 @@ invoice it names. A fact none of these place is allowed only to a token holding 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
-from application.app import BillingApp
 from application.fact_providers import family_provider
+from domain.errors import BillingError
 from domain.appointments import Appointment
 from domain.clients import Client
 from domain.issuing import IssuedDocument
@@ -25,15 +25,37 @@ OWNED = {"pack_id": StarterPack, "subscription_id": Subscription, "appointment_i
          "session_id": TutoringSession}
 
 
-def providers_of(app: BillingApp, fact: dict[str, Any]) -> set[str]:
+Lookup = Callable[[UUID], Any]  # a stored aggregate by id, or None
+
+
+class OutOfScope(BillingError):
+    """A fact that concerns a provider beyond the token's scope (403)."""
+
+
+class ScopeCheck:
+    """What the ingest service asks of each fact of a token's batch (IngestService.scoped); it
+    keeps the providers it found for each key, which the API's metrics count by."""
+
+    def __init__(self, scope: tuple[str, ...]):
+        self.scope = scope
+        self.providers: dict[str, set[str]] = {}
+
+    def __call__(self, fact: dict[str, Any], lookup: Lookup) -> None:
+        providers = self.providers[fact["key"]] = providers_of(lookup, fact)
+        why = out_of_scope(providers, self.scope)
+        if why:
+            raise OutOfScope(f"fact {fact['key']!r} {why}")
+
+
+def providers_of(lookup: Lookup, fact: dict[str, Any]) -> set[str]:
     found = {family_provider(str(fact.get("type", "")))}
     if fact.get("type") == "client.registered":
         found.add(fact.get("provider"))
-    found.add(_client_provider(app, fact.get("client_id")))
+    found.add(_client_provider(lookup, fact.get("client_id")))
     for field, cls in OWNED.items():
-        owner = _load(app, cls, fact.get(field))
-        found.add(_client_provider(app, getattr(owner, "client_id", None)))
-    document = _load(app, IssuedDocument, fact.get("invoice"))
+        owner = _load(lookup, cls, fact.get(field))
+        found.add(_client_provider(lookup, getattr(owner, "client_id", None)))
+    document = _load(lookup, IssuedDocument, fact.get("invoice"))
     found.add(getattr(document, "provider", None))
     return {p for p in found if isinstance(p, str)}
 
@@ -47,14 +69,11 @@ def out_of_scope(providers: set[str], scope: tuple[str, ...]) -> str | None:
     return None
 
 
-def _client_provider(app: BillingApp, client_id: object) -> str | None:
-    return getattr(_load(app, Client, client_id), "provider", None)
+def _client_provider(lookup: Lookup, client_id: object) -> str | None:
+    return getattr(_load(lookup, Client, client_id), "provider", None)
 
 
-def _load(app: BillingApp, cls: Any, business_id: object) -> Any:
+def _load(lookup: Lookup, cls: Any, business_id: object) -> Any:
     if not isinstance(business_id, str) or not business_id:
         return None
-    try:
-        return app.repository.get(cls.id_for(business_id))
-    except AggregateNotFoundError:
-        return None
+    return lookup(cls.id_for(business_id))
