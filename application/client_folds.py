@@ -14,7 +14,7 @@ from eventsourcing.application import Application
 from domain.issuing import IssuedDocument
 from application.ledger import Ledger, billing_topics
 from projections.persisted import Follower
-from projections.row_reads import last_due_on
+from projections.row_reads import FOLLOWING, last_due_on
 from projections.sql import ViewSql
 from projections.stream_queries import all_clients, position, stream_owner, stream_owners
 from projections.store_reads import select_events
@@ -23,7 +23,6 @@ from projections.views import VIEWS
 STREAMS = "streams"
 GROUP = 50  # clients folded per query of the event store, in reads of all clients
 INVOICES = "invoices"
-FOLLOWED = (STREAMS, "rows")  # in this order: the rows' marks look the streams up
 
 
 def client_ledger(app: Application, sql: ViewSql, client_ids: Sequence[str], known_at: datetime | None = None,
@@ -68,8 +67,8 @@ def brought_up_to_date(app: Application, sql: ViewSql) -> None:
     """The streams view (and the rows' marks, which follow it) as far as the log goes: read
     first, caught up only when behind."""
     head = app.recorder.max_notification_id() or 0
-    if min(position(sql, name) for name in FOLLOWED) < head:
-        Follower(app, sql, {name: VIEWS[name] for name in FOLLOWED}).catch_up_all()
+    if min(position(sql, name) for name in FOLLOWING) < head:
+        Follower(app, sql, {name: VIEWS[name] for name in FOLLOWING}).catch_up_all()
 
 
 def client_events(app: Application, sql: ViewSql, client_ids: Sequence[str]) -> dict[str, list[Any]]:

@@ -41,13 +41,13 @@ HANDLERS: dict[str, Handler] = {
 }
 
 RECORDED, DUPLICATE = "recorded", "duplicate"
+CONFLICT_ATTEMPTS = 5
+__all__ = ["HANDLERS", "IngestReport", "IngestService"]
 Admit = Callable[[dict, Callable[[Any], Any]], None]  # raises a BillingError for a fact it refuses
 
 
 def admit_all(raw: dict, lookup: Callable[[Any], Any]) -> None:
     """Every fact may be judged (`IngestService.scoped` narrows it)."""
-CONFLICT_ATTEMPTS = 5
-__all__ = ["HANDLERS", "IngestReport", "IngestService"]
 
 
 class IngestService:

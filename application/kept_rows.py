@@ -25,12 +25,12 @@ from application.books.attestations import attestation_rows
 from application.client_folds import GROUP, brought_up_to_date, client_ledgers
 from application.books.invoices import document_row, settlement
 from application.ledger import Ledger
+from projections.row_reads import OTHER_YEARS
 from projections.row_writes import stale_marks, write_rows
 from projections.sql import ViewSql
 
 BEFORE_ANYTHING = "0001-01-01"  # the step that holds before a client's first day
 BODY = json.JSONEncoder(ensure_ascii=False)
-OTHER_YEARS = 1  # the attestation row of a year without anything paid or attested, but its year
 
 
 def refresh(app: Application, sql: ViewSql, catalog: TermsCatalog, identities: ProviderIdentities,

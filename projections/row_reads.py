@@ -12,9 +12,9 @@ from typing import Any
 
 from projections.sql import ViewSql
 
-FOLLOWING = ("streams", "rows")
+FOLLOWING = ("streams", "rows")  # in this order: the rows' marks look the streams up
 CHUNK = 500
-OTHER_YEARS = 1  # as application/kept_rows.py writes it
+OTHER_YEARS = 1  # the attestation row of a year without anything paid or attested, but its year
 
 
 def up_to_date(sql: ViewSql, head: int, client_ids: Sequence[str] | None) -> bool:

@@ -17,7 +17,7 @@ from domain.errors import BillingError, IdempotencyConflict, InvalidFact
 from infrastructure.http.access import MAX_BODY
 from infrastructure.http.auth import allowed
 from infrastructure.http.problems import PROBLEMS, STORE_ERRORS, Problem, billing_error_status, json_response
-from infrastructure.http.scope import OutOfScope, ScopeCheck, out_of_scope, providers_of
+from infrastructure.http.scope import OutOfScope, ScopeCheck
 from infrastructure.http.tokens import ApiToken
 
 log = structlog.get_logger("billing.http")
@@ -87,28 +87,10 @@ def with_key(body: dict, header: str) -> dict:
 
 def one(request: Request, token: ApiToken, fact: Any) -> tuple[int, str]:
     """(201, "recorded") or (200, "duplicate"); else (status, the reason it was refused)."""
-    providers, outcome = one_judged(request.app.state.services, token, fact)
-    counted(request, token, fact, providers, outcome)
+    check = ScopeCheck(token.providers)
+    outcome = judged_alone(request.app.state.services, check, fact)
+    counted(request, token, fact, check.providers.get(key_of(fact, 0), set()), outcome)
     return outcome
-
-
-def one_judged(services: Any, token: ApiToken, fact: Any) -> tuple[set[str], tuple[int, str]]:
-    """The fact's providers, and its (status, outcome) once judged alone."""
-    providers: set[str] = set()
-    try:
-        parse_fact(shaped(fact))
-        providers = providers_of(services.ingest.lookup, fact)
-        why = out_of_scope(providers, token.providers)
-        if why:
-            return providers, (403, f"fact {fact['key']!r} {why}")
-        result = ingest(services, fact)
-        return providers, ((201, result) if result == "recorded" else (200, result))
-    except STORE_ERRORS:
-        raise
-    except BillingError as exc:
-        return providers, (billing_error_status(exc), str(exc))
-    except RecursionError:
-        return providers, (422, "the fact is nested too deeply")
 
 
 def counted(request: Request, token: ApiToken, fact: Any, providers: set[str], outcome: tuple[int, str]) -> None:
@@ -189,14 +171,18 @@ def judged_together(services: Any, check: ScopeCheck,
     return found
 
 
-def judged_alone(services: Any, check: ScopeCheck, fact: dict) -> tuple[int, str]:
+def judged_alone(services: Any, check: ScopeCheck, fact: Any) -> tuple[int, str]:
+    """The fact's (status, outcome), judged alone within the check's scope."""
     try:
+        parse_fact(shaped(fact))
         check(fact, services.ingest.lookup)
         result = ingest(services, fact)
     except STORE_ERRORS:
         raise
     except BillingError as exc:
         return billing_error_status(exc), str(exc)
+    except RecursionError:
+        return 422, "the fact is nested too deeply"
     return (201, result) if result == "recorded" else (200, result)
 
 
