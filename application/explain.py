@@ -84,7 +84,7 @@ def parameters(line: Line, doc: IssuedDocument, ledger: Ledger, catalog: TermsCa
 
 
 def booked_plan(line: Line, ledger: Ledger) -> str:
-    """The plan of the subscription the line's appointments were booked on (CGPS art. 5): a
+    """The plan (CGPS art. 4.1) of the subscription the line's appointments were booked on: a
     subscription keeps its plan, and a line bills the extras of one subscription."""
     appt: Appointment = ledger.aggregates[Appointment.id_for(line.sources[0].split(":", 1)[1])]
     return ledger.aggregates[Subscription.id_for(appt.subscription_id)].plan
