@@ -9,7 +9,7 @@ from application.context import Context
 from application.personal_data import registration_from_fact
 from domain.calendar import paris_date
 from domain.clients import Client
-from domain.errors import AlreadyExists, SessionStateError, TermsError
+from domain.errors import SessionStateError, TermsError
 from domain.sessions import Attendance, TutoringSession
 from domain.terms import EtincelleTerms
 from domain.urssaf_account import UrssafAccount

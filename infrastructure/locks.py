@@ -13,6 +13,7 @@ from typing import Protocol
 
 import psycopg
 
+from infrastructure.sql.postgres import STATEMENTS
 from infrastructure.store import database_url, environment
 
 
@@ -58,7 +59,7 @@ class PostgresLeaderLock:
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = self._connect()
-            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+            row = self._conn.execute(STATEMENTS["lock.try"], (self.key,)).fetchone()
         except psycopg.Error as exc:
             self._drop()
             raise LockUnavailable(str(exc).strip()) from None
@@ -69,7 +70,7 @@ class PostgresLeaderLock:
         if self._conn is None or self._conn.closed:
             return False
         try:
-            self._conn.execute("SELECT 1")
+            self._conn.execute(STATEMENTS["store.ping"])
         except psycopg.Error:
             self._drop()
             return False
@@ -78,7 +79,7 @@ class PostgresLeaderLock:
     def release(self) -> None:
         if self._conn is not None and not self._conn.closed:
             try:
-                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+                self._conn.execute(STATEMENTS["lock.release"], (self.key,))
             except psycopg.Error:
                 pass  # closing the session below releases it anyway
         self._drop()

@@ -18,16 +18,13 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from infrastructure.log_rows import Row
+from infrastructure.sql.postgres import STATEMENTS
 
 
 class BillingPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.insert_columns_statement = SQL(
-            "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
-            "RETURNING notification_id"
-        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name),
+        self.insert_columns_statement = SQL(STATEMENTS["events.insert_columns"]).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name),
                  id_type=Identifier(self.datastore.originator_id_type))
 
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any) -> None:
@@ -43,17 +40,14 @@ class BillingPostgresRecorder(PostgresApplicationRecorder):
 
     def billing_rows(self, after: int, limit: int, topics: Sequence[str]) -> list[Row]:
         """The notifications after `after`, of these topics (all if none), in log order."""
-        statement = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-                        "WHERE notification_id > %s AND (%s OR topic = ANY(%s)) ORDER BY notification_id LIMIT %s"
-                        ).format(self._table())
+        statement = SQL(STATEMENTS["events.rows"]).format(table=self._table())
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(statement, (after, not topics, list(topics), limit), prepare=True)
             return [Row._make(row) for row in curs.fetchall()]
 
     def billing_events(self, ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every stored event of these aggregates, in (aggregate, version) order."""
-        statement = SQL("SELECT originator_id, originator_version, topic, state FROM {} "
-                        "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version").format(self._table())
+        statement = SQL(STATEMENTS["events.of"]).format(table=self._table())
         with self._reader() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(statement, (list(ids),))
             return [StoredEvent(originator_id=row[0], originator_version=row[1], topic=row[2], state=bytes(row[3]))

@@ -10,14 +10,14 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from infrastructure.log_rows import Row
+from infrastructure.sql.sqlite import STATEMENTS
 
 
 class BillingSQLiteRecorder(SQLiteApplicationRecorder):
     def billing_rows(self, after: int, limit: int, topics: Sequence[str]) -> list[Row]:
         """The notifications after `after`, of these topics (all if none), in log order."""
-        only = f"AND topic IN ({','.join('?' * len(topics))}) " if topics else ""
-        statement = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
-                     f"WHERE rowid > ? {only}ORDER BY rowid LIMIT ?")
+        only = STATEMENTS["events.rows_of_topics"].format(keys=", ".join("?" * len(topics))) if topics else ""
+        statement = STATEMENTS["events.rows"].format(table=self.events_table_name, topics=only)
         convert = self.convert_originator_id
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(statement, [after, *topics, limit])
@@ -25,9 +25,7 @@ class BillingSQLiteRecorder(SQLiteApplicationRecorder):
 
     def billing_events(self, ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every stored event of these aggregates (at most IDS_PER_QUERY), in (aggregate, version) order."""
-        marks = ",".join("?" * len(ids))
-        statement = (f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name} "
-                     f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version")
+        statement = STATEMENTS["events.of"].format(table=self.events_table_name, keys=", ".join("?" * len(ids)))
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(statement, [i.hex for i in ids])
             return [StoredEvent(originator_id=self.convert_originator_id(row["originator_id"]),

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from domain.errors import BillingError
+from infrastructure.sql import postgres
 
 if TYPE_CHECKING:
     from application.app import BillingApp
 
 DEFAULT_URL = "billing.db"
-SCHEMA_LOCK_ID = 0x62696C6C  # "bill"
 
 
 class StoreError(BillingError):
@@ -94,7 +94,7 @@ def schema_lock(env: dict[str, str]) -> Iterator[None]:
         user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
         connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
     ) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_ID,))
+        conn.execute(postgres.STATEMENTS["store.schema_lock"])
         yield
 
 

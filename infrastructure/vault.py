@@ -51,6 +51,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.errors import BillingError
 from infrastructure.secrets import key_from_environment
+from infrastructure.sql import postgres, sqlite
 from infrastructure.store import environment, redacted
 
 MASTER_KEY_ENV = "BILLING_MASTER_KEY"
@@ -60,8 +61,6 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
 WRAPPED_KEY_BYTES = NONCE_BYTES + KEY_BYTES + TAG_BYTES
-VAULT_LOCK_ID = 0x7661756C  # "vaul": not the event store's schema lock
-TABLE = "billing_client_keys"
 
 _WRAP_CONTEXT = b"billing_client_keys:"
 _DIGEST_CONTEXT = b"billing keyed digest v1"
@@ -90,16 +89,19 @@ class Vault:
         self._sqlite: sqlite3.Connection | None = None
         self._pg: psycopg.Connection | None = None
         self._driver_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+        self._statements: dict[str, str] = sqlite.STATEMENTS
         try:
             if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
                 import psycopg  # here: on SQLite the PostgreSQL driver is never loaded
 
                 self._driver_errors = (psycopg.Error, sqlite3.Error)
+                self._statements = postgres.STATEMENTS
                 self._pg = _connect_postgres(env)
                 self._create_postgres_table()
             else:
+                self._statements = sqlite.STATEMENTS
                 self._sqlite = _connect_sqlite(env)
-                self._create_sqlite_table()
+                self._execute("vault.create")
         except Exception as exc:
             self.close()
             if isinstance(exc, BillingError):
@@ -158,13 +160,7 @@ class Vault:
     def shred(self, client_id: str) -> bool:
         """Deletes the client's key; True if there was one. Its tokens can never be opened again."""
         _check_client_id(client_id)
-        if self._pg is not None:
-            pg = self._pg
-            cursor = self._run(lambda: pg.execute(f"DELETE FROM {TABLE} WHERE client_id = %s", (client_id,)))
-            return cursor.rowcount > 0
-        db = self._sqlite_connection()
-        cursor = self._run(lambda: db.execute(f"DELETE FROM {TABLE} WHERE client_id = ?", (client_id,)))
-        return cursor.rowcount > 0
+        return self._execute("vault.shred", (client_id,)).rowcount > 0
 
     # --- guarding the keys (README, "Keys at rest") -----------------------------------------
 
@@ -184,17 +180,12 @@ class Vault:
         if target is None:
             raise VaultError(f"set {MASTER_KEY_ENV} (and {NEW_MASTER_KEY_ENV} to change it) to wrap the keys")
         rows = [(_wrapped(target, cid, self._usable_form(cid, key)), cid) for cid, key in self._all_keys()]
-        if self._pg is not None:
-            pg = self._pg
-            self._run(lambda: _update_all(pg, f"UPDATE {TABLE} SET data_key = %s WHERE client_id = %s", rows))
-        else:
-            db = self._sqlite_connection()
-            self._run(lambda: _update_all(db, f"UPDATE {TABLE} SET data_key = ? WHERE client_id = ?", rows))
+        connection = self._connection()
+        self._run(lambda: _update_all(connection, self._statements, rows))
         return len(rows)
 
     def _all_keys(self) -> list[tuple[str, bytes]]:
-        connection: Any = self._pg if self._pg is not None else self._sqlite_connection()
-        rows = self._run(lambda: connection.execute(f"SELECT client_id, data_key FROM {TABLE}").fetchall())
+        rows = self._execute("vault.all_keys").fetchall()
         return [(row[0], bytes(row[1])) for row in rows]
 
     def close(self) -> None:
@@ -252,51 +243,28 @@ class Vault:
     # --- storage ---------------------------------------------------------------------------
 
     def _read_key(self, client_id: str) -> bytes | None:
-        if self._pg is not None:
-            pg = self._pg
-            row = self._run(lambda: pg.execute(
-                f"SELECT data_key FROM {TABLE} WHERE client_id = %s", (client_id,)).fetchone())
-        else:
-            db = self._sqlite_connection()
-            row = self._run(lambda: db.execute(
-                f"SELECT data_key FROM {TABLE} WHERE client_id = ?", (client_id,)).fetchone())
+        row = self._execute("vault.key_of", (client_id,)).fetchone()
         return None if row is None else bytes(row[0])
 
     def _insert_key(self, client_id: str, stored: bytes) -> None:
-        if self._pg is not None:
-            pg = self._pg
-            self._run(lambda: pg.execute(
-                f"INSERT INTO {TABLE} (client_id, data_key, created_at) VALUES (%s, %s, now()) "
-                "ON CONFLICT (client_id) DO NOTHING", (client_id, stored)))
-            return
-        db = self._sqlite_connection()
-        created_at = datetime.now(timezone.utc).isoformat()
-        self._run(lambda: db.execute(
-            f"INSERT INTO {TABLE} (client_id, data_key, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (client_id) DO NOTHING", (client_id, stored, created_at)))
+        self._execute("vault.insert", (client_id, stored, datetime.now(timezone.utc).isoformat()))
 
     def _create_postgres_table(self) -> None:
         assert self._pg is not None
         with self._pg.transaction():
-            self._pg.execute("SELECT pg_advisory_xact_lock(%s)", (VAULT_LOCK_ID,))
-            self._pg.execute(
-                f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-                "client_id TEXT PRIMARY KEY, "
-                "data_key BYTEA NOT NULL, "
-                "created_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            self._pg.execute(self._statements["vault.lock"])
+            self._pg.execute(self._statements["vault.create"])
 
-    def _create_sqlite_table(self) -> None:
-        assert self._sqlite is not None
-        self._sqlite.execute(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-            "client_id TEXT PRIMARY KEY, "
-            "data_key BLOB NOT NULL, "
-            "created_at TEXT NOT NULL)")
+    def _execute(self, name: str, params: tuple = ()) -> Any:
+        """The vault's statement of that name (infrastructure/sql/), on the open connection."""
+        connection = self._connection()
+        return self._run(lambda: connection.execute(self._statements[name], params))
 
-    def _sqlite_connection(self) -> sqlite3.Connection:
-        if self._sqlite is None:
+    def _connection(self) -> Any:
+        connection = self._pg if self._pg is not None else self._sqlite
+        if connection is None:
             raise VaultError("the vault is closed")
-        return self._sqlite
+        return connection
 
     def _run(self, operation: Callable[[], T]) -> T:
         """One statement at a time on the shared connection; driver errors become VaultError."""
@@ -317,20 +285,21 @@ def _wrapped(master: bytes, client_id: str, key: bytes) -> bytes:
     return nonce + AESGCM(master).encrypt(nonce, key, _WRAP_CONTEXT + client_id.encode("utf-8"))
 
 
-def _update_all(connection: Any, statement: str, rows: list[tuple[bytes, str]]) -> None:
+def _update_all(connection: Any, statements: dict[str, str], rows: list[tuple[bytes, str]]) -> None:
     """Every row in one transaction (both connections are in autocommit mode otherwise)."""
     if not isinstance(connection, sqlite3.Connection):
         with connection.transaction():
             for row in rows:
-                connection.execute(statement, row)
+                connection.execute(statements["vault.rekey"], row)
         return
-    connection.execute("BEGIN IMMEDIATE")
+    connection.execute(statements["transaction.begin"])
     try:
-        connection.executemany(statement, rows)
+        for row in rows:
+            connection.execute(statements["vault.rekey"], row)
     except BaseException:
-        connection.execute("ROLLBACK")
+        connection.execute(statements["transaction.rollback"])
         raise
-    connection.execute("COMMIT")
+    connection.execute(statements["transaction.commit"])
 
 
 def new_master_key_from_environment() -> bytes | None:
@@ -371,7 +340,7 @@ def _connect_sqlite(env: dict[str, str]) -> sqlite3.Connection:
         env["SQLITE_DBNAME"], timeout=float(env["SQLITE_LOCK_TIMEOUT"]),
         isolation_level=None, check_same_thread=False,
     )
-    conn.execute("PRAGMA secure_delete = ON")  # a shredded key is overwritten, not just unlinked
+    conn.execute(sqlite.STATEMENTS["vault.secure_delete"])
     return conn
 
 

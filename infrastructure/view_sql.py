@@ -1,7 +1,6 @@
 """A small SQL session over the store's own database, SQLite or PostgreSQL, for the persisted
-projections (`projections.sql.ViewSql`): one transaction at a time, `%s` placeholders on both
-(`for_sqlite` is the one translation), upserts of many rows and the tracking rows' locks written
-once per backend."""
+projections (`projections.sql.ViewSql`): it runs statements by name, from its backend's module
+(`infrastructure/sql/`), one transaction at a time, with upserts of many rows."""
 
 from __future__ import annotations
 
@@ -10,15 +9,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from infrastructure.sql import postgres, sqlite
 from infrastructure.store import environment
-
-
-SCHEMA_LOCK = 0x6269_6C6C_7669_6577  # "billview": serializes the views' CREATE TABLE statements
-
-
-def for_sqlite(statement: str) -> str:
-    """Statements are written with `%s` placeholders (psycopg's); SQLite's are `?`."""
-    return statement.replace("%s", "?")
 
 
 def array_type(column: list[Any]) -> str:
@@ -40,41 +32,43 @@ class SqlSession:
         else:
             self.conn = sqlite3.connect(env["SQLITE_DBNAME"], timeout=30, isolation_level=None)
             self.missing_table = sqlite3.OperationalError
+        self.backend: Any = postgres if self.postgres else sqlite
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        cursor = self.conn.execute(sql if self.postgres else for_sqlite(sql), tuple(params))
+    def execute(self, name: str, params: Sequence[Any] = (), table: str = "") -> list[tuple]:
+        """The statement of that name (`table` fills its `{table}` slot)."""
+        return self._run(self.backend.STATEMENTS[name].format(table=table), params)
+
+    def _run(self, statement: str, params: Sequence[Any] = ()) -> list[tuple]:
+        cursor = self.conn.execute(statement, tuple(params))
         return cursor.fetchall() if cursor.description else []
 
-    def executemany(self, sql: str, rows: list[Sequence[Any]]) -> None:
+    def insert(self, name: str, rows: list[Sequence[Any]], table: str = "") -> None:
+        """The insert of that name for every row: on PostgreSQL one statement of the rows as column
+        arrays, on SQLite an executemany. The rows must not conflict with one another when it is an
+        `ON CONFLICT DO UPDATE`."""
         if not rows:
             return
-        if self.postgres:
-            with self.conn.cursor() as cursor:
-                cursor.executemany(sql, rows)
-        else:
-            self.conn.executemany(for_sqlite(sql), rows)
-
-    def insert(self, head: str, rows: list[Sequence[Any]], tail: str = "") -> None:
-        """`head VALUES (…) tail` for every row: on PostgreSQL one statement of the rows as column
-        arrays (`SELECT * FROM unnest(…)`: executemany costs a message per row, and psycopg parses
-        a long `VALUES` list at every call), on SQLite an executemany. The rows must not conflict
-        with one another when `tail` is an `ON CONFLICT DO UPDATE`."""
-        if not rows:
-            return
+        statement = self.backend.STATEMENTS[name]
         if not self.postgres:
-            self.executemany(f"{head} VALUES ({', '.join(['%s'] * len(rows[0]))}) {tail}", rows)
+            self.conn.executemany(statement.format(table=table, rows=sqlite.rows_slot(len(rows[0]))), rows)
             return
         columns = [list(column) for column in zip(*rows)]
-        arrays = ", ".join(f"%b::{array_type(column)}" for column in columns)
-        self.execute(f"{head} SELECT * FROM unnest({arrays}) {tail}", columns)
+        self._run(statement.format(table=table, rows=postgres.rows_slot([array_type(c) for c in columns])), columns)
 
-    def select_in(self, sql: str, keys: Sequence[Any], chunk: int = 900) -> list[tuple]:
-        """`sql` with its `IN ({})` filled with `keys`: one round trip per `chunk` keys."""
+    def select_in(self, name: str, keys: Sequence[Any], table: str = "", chunk: int = 900) -> list[tuple]:
+        """The statement of that name with its `IN ({keys})` filled with `keys`: one round trip per
+        `chunk` keys."""
         rows: list[tuple] = []
         for i in range(0, len(keys), chunk):
             part = keys[i:i + chunk]
-            rows += self.execute(sql.format(", ".join(["%s"] * len(part))), part)
+            slots = ", ".join([self.backend.PLACEHOLDER] * len(part))
+            rows += self._run(self.backend.STATEMENTS[name].format(table=table, keys=slots), part)
         return rows
+
+    def create_schema(self, view: str) -> None:
+        """The tables of that view (infrastructure/sql/portable.py: SCHEMAS)."""
+        for statement in self.backend.SCHEMAS[view]:
+            self._run(statement)
 
     @contextmanager
     def reading(self) -> Iterator[SqlSession]:
@@ -95,27 +89,24 @@ class SqlSession:
         if self.postgres:
             with self.conn.transaction():
                 if schema:
-                    self.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                    self.execute("schema.lock")
                 if names:
-                    self.execute("SELECT position FROM projection_tracking WHERE name = ANY(%s) ORDER BY name "
-                                 "FOR UPDATE", (names,))
+                    self.execute("tracking.lock", (names,))
                 yield self
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.execute("transaction.begin")
         try:
             yield self
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.execute("transaction.rollback")
             raise
-        self.conn.execute("COMMIT")
+        self.execute("transaction.commit")
 
     def log_head(self) -> int:
         """The position of the event log's last event (0 when empty)."""
-        # the tables eventsourcing names: after the application on PostgreSQL (BillingApp.name)
-        head = "SELECT MAX(notification_id) FROM billing_events" if self.postgres else "SELECT MAX(rowid) FROM stored_events"
         try:
             with self.reading():
-                return self.execute(head)[0][0] or 0
+                return self.execute("log.head")[0][0] or 0
         except self.missing_table:
             return 0
 

@@ -71,12 +71,10 @@ class Follower:
     def __init__(self, app: Application, sql: ViewSql, views: dict[str, View] = VIEWS):
         self.app, self.sql, self.views, self.mapper = app, sql, views, view_mapper(app)
         with sql.transaction(schema=True):
-            sql.execute("CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
-            for name, view in views.items():
-                for statement in view.schema:
-                    sql.execute(statement)
-                sql.execute("INSERT INTO projection_tracking (name, position) VALUES (%s, 0) ON CONFLICT (name) DO NOTHING",
-                            (name,))
+            sql.create_schema("tracking")
+            for name in views:
+                sql.create_schema(name)
+                sql.execute("tracking.add", (name,))
 
     def catch_up(self, name: str, progress: Progress | None = None) -> int:
         """Applies every event recorded since the view's position; returns how many were read."""
@@ -108,8 +106,7 @@ class Follower:
         for name, events in self._batches(positions, notifications).items():
             self.views[name].apply(self.sql, events)
             counts[name] += len(events)
-            self.sql.execute("UPDATE projection_tracking SET position = %s WHERE name = %s",
-                             (max(last, positions[name]), name))
+            self.sql.execute("tracking.move", (max(last, positions[name]), name))
         return last, len(notifications)
 
     def _batches(self, positions: dict[str, int], notifications: list) -> dict[str, list]:
@@ -133,18 +130,18 @@ class Follower:
         with self.sql.transaction(lock=names):
             for name in names:
                 for table in self.views[name].tables:
-                    self.sql.execute(f"DELETE FROM {table}")
-                self.sql.execute("UPDATE projection_tracking SET position = 0 WHERE name = %s", (name,))
+                    self.sql.execute("table.clear", table=table)
+                self.sql.execute("tracking.reset", (name,))
         return self.catch_up_all(names, progress, page)
 
     def status(self) -> list[Status]:
         head = self.app.recorder.max_notification_id() or 0
-        rows = dict(self.sql.execute("SELECT name, position FROM projection_tracking"))
+        rows = dict(self.sql.execute("tracking.all"))
         return [Status(name, rows.get(name, 0), head, self._count(view)) for name, view in self.views.items()]
 
     def _positions(self, names: list[str]) -> dict[str, int]:
-        rows = dict(self.sql.select_in("SELECT name, position FROM projection_tracking WHERE name IN ({})", names))
+        rows = dict(self.sql.select_in("tracking.of", names))
         return {name: rows[name] for name in names}
 
     def _count(self, view: View) -> int:
-        return self.sql.execute(f"SELECT COUNT(*) FROM {view.tables[0]}")[0][0]
+        return self.sql.execute("table.count", table=view.tables[0])[0][0]

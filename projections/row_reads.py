@@ -22,41 +22,33 @@ def up_to_date(sql: ViewSql, head: int, client_ids: Sequence[str] | None) -> boo
     clients (all by default)."""
     try:
         with sql.reading():
-            positions = dict(sql.select_in("SELECT name, position FROM projection_tracking WHERE name IN ({})",
-                                           FOLLOWING))
+            positions = dict(sql.select_in("tracking.of", FOLLOWING))
             if min(positions.get(name, -1) for name in FOLLOWING) < head:
                 return False
             if client_ids is None:
-                return not sql.execute("SELECT 1 FROM projection_stale LIMIT 1")
-            return not sql.select_in("SELECT 1 FROM projection_stale WHERE client_id IN ({})", sorted(set(client_ids)))
+                return not sql.execute("rows.any_stale")
+            return not sql.select_in("rows.stale_of", sorted(set(client_ids)))
     except sql.missing_table:  # a store these views never followed
         return False
 
 
 def invoice_rows(sql: ViewSql, as_of: date, provider: str | None = None, client_id: str | None = None,
-                 from_date: date | None = None, to_date: date | None = None) -> Iterator[dict[str, Any]]:
-    """As `application.books.invoices.invoice_rows` at the end of `as_of`, in the same order, read
-    `CHUNK` documents at a time: memory holds their keys, not their rows."""
-    where, params = conditions(provider, client_id, from_date, to_date)
+                 from_date: date | None = None, to_date: date | None = None,
+                 newest_first: bool = False) -> Iterator[dict[str, Any]]:
+    """As `application.books.invoices.invoice_rows` at the end of `as_of`, in the same order (or
+    the reverse), read `CHUNK` documents at a time: memory holds their keys, not their rows."""
+    filters = [provider, *(str(day) if day else None for day in (from_date, to_date))]
     with sql.reading():
-        keys = sorted(sql.execute(f"SELECT provider, issued_on, number FROM projection_documents{where}", params))
+        keys = sorted(sql.execute("documents.keys", filters) if client_id is None else
+                      sql.execute("documents.keys_of_client", [client_id, *filters]),
+                      key=(lambda k: k[1:]) if newest_first else None, reverse=newest_first)
     for i in range(0, len(keys), CHUNK):
         numbers = [number for _, _, number in keys[i:i + CHUNK]]
         with sql.reading():
-            found = dict((n, (b, s)) for n, b, s in sql.select_in(
-                "SELECT number, body, steps FROM projection_documents WHERE number IN ({})", numbers))
+            found = dict((n, (b, s)) for n, b, s in sql.select_in("documents.bodies", numbers))
         for number in numbers:
             body, steps = found[number]
             yield settled(json.loads(body), json.loads(steps), as_of.isoformat())
-
-
-def conditions(provider: str | None, client_id: str | None, from_date: date | None,
-               to_date: date | None) -> tuple[str, list[Any]]:
-    found = [(column, value) for column, value in (("provider = %s", provider), ("client_id = %s", client_id),
-                                                    ("issued_on >= %s", from_date), ("issued_on <= %s", to_date))
-             if value is not None]
-    where = " AND ".join(column for column, _ in found)
-    return (f" WHERE {where}" if where else ""), [str(value) for _, value in found]
 
 
 def settled(row: dict[str, Any], steps: list[list], day: str) -> dict[str, Any]:
@@ -71,18 +63,31 @@ def settled(row: dict[str, Any], steps: list[list], day: str) -> dict[str, Any]:
 def attestation_rows(sql: ViewSql, year: int, client_id: str | None = None) -> list[dict[str, Any]]:
     """As `application.books.attestations.attestation_rows`: every client of L'Étincelle, by id."""
     with sql.reading():
-        clients = sql.execute("SELECT client_id FROM projection_clients WHERE provider = 'etincelle'"
-                              + (" AND client_id = %s" if client_id else ""), [client_id] if client_id else [])
-        kept = dict(sql.execute("SELECT client_id, body FROM projection_attestation_rows WHERE year = %s"
-                                + (" AND client_id = %s" if client_id else ""), [year, *([client_id] if client_id else [])]))
-        others = dict(sql.execute("SELECT client_id, body FROM projection_attestation_rows WHERE year = %s"
-                                  + (" AND client_id = %s" if client_id else ""),
-                                  [OTHER_YEARS, *([client_id] if client_id else [])]))
+        if client_id is None:
+            clients = sql.execute("attestations.clients")
+            kept, others = (dict(sql.execute("attestations.of_year", [y])) for y in (year, OTHER_YEARS))
+        else:
+            clients = sql.execute("attestations.client", [client_id])
+            kept, others = (dict(sql.execute("attestations.of_client_year", [client_id, y])) for y in (year, OTHER_YEARS))
     return [json.loads(kept[c]) if c in kept else json.loads(others[c]) | {"year": year} for (c,) in sorted(clients)]
+
+
+def document_steps(sql: ViewSql, number: str) -> list[list]:
+    """A document's settlement as of every day it changed (`[day, paid, balance, status]`, the
+    first step holding before any), or none for a number not issued."""
+    with sql.reading():
+        found = sql.execute("documents.steps_of", [number])
+    return json.loads(found[0][0]) if found else []
+
+
+def issued_totals(sql: ViewSql) -> list[tuple[str, str, str]]:
+    """(month of issue "YYYY-MM", provider, total TTC) of every document (the invoices view)."""
+    with sql.reading():
+        return sql.execute("invoices.month_totals")
 
 
 def last_due_on(sql: ViewSql) -> date | None:
     """The last due date of all issued documents (the invoices view)."""
     with sql.reading():
-        found = sql.execute("SELECT MAX(due_on) FROM projection_invoices")[0][0]
+        found = sql.execute("invoices.last_due_on")[0][0]
     return date.fromisoformat(found) if found else None

@@ -1,6 +1,7 @@
 """What the persisted projections need of a SQL session (infrastructure/view_sql.py gives it, on
-SQLite and PostgreSQL): statements with `%s` placeholders, bulk upserts, one transaction at a time
-holding the views' tracking rows, reads outside any write lock."""
+SQLite and PostgreSQL): statements run by name (their text is the backend's, in
+infrastructure/sql/), bulk upserts, the views' tables created, one transaction at a time holding
+the views' tracking rows, reads outside any write lock."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ class ViewSql(Protocol):
     postgres: bool
     missing_table: type[Exception]  # what a query on a table not created yet raises
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
+    def execute(self, name: str, params: Sequence[Any] = (), table: str = "") -> list[tuple]: ...
 
-    def insert(self, head: str, rows: list[Sequence[Any]], tail: str = "") -> None: ...
+    def insert(self, name: str, rows: list[Sequence[Any]], table: str = "") -> None: ...
 
-    def select_in(self, sql: str, keys: Sequence[Any], chunk: int = 900) -> list[tuple]: ...
+    def select_in(self, name: str, keys: Sequence[Any], table: str = "", chunk: int = 900) -> list[tuple]: ...
+
+    def create_schema(self, view: str) -> None: ...
 
     def transaction(self, lock: str | Sequence[str] | None = None,
                     schema: bool = False) -> AbstractContextManager[Any]: ...

@@ -33,7 +33,6 @@ from projections.sql import ViewSql
 @dataclass(frozen=True)
 class View:
     topics: tuple[str, ...]
-    schema: tuple[str, ...]
     tables: tuple[str, ...]
     apply: Callable[[ViewSql, Sequence[Any]], None]
     decoded: bool = True  # False: it reads the notifications' originator ids only, and is given them undecoded
@@ -55,7 +54,7 @@ def apply_invoices(sql: ViewSql, events: Sequence[Any]) -> None:
         ht, vat, ttc = totals(e)
         rows.append((e.number, e.provider, e.kind, e.client_id, e.key, e.issued_on.isoformat(), e.due_on.isoformat(),
                      e.terms, fmt(ht), fmt(vat), fmt(ttc), BODY.encode({"lines": e.lines, "notes": e.notes})))
-    sql.insert("INSERT INTO projection_invoices", rows, "ON CONFLICT (number) DO NOTHING")
+    sql.insert("invoices.insert", rows)
 
 
 def apply_balances(sql: ViewSql, events: Sequence[Any]) -> None:
@@ -71,13 +70,9 @@ def apply_balances(sql: ViewSql, events: Sequence[Any]) -> None:
             delta[e.client_id][2] += 1
         else:
             delta[e.client_id][1] += Decimal(e.amount) if e.kind == "received" else -Decimal(e.amount)
-    sql.insert("INSERT INTO projection_balances", new_clients, "ON CONFLICT (client_id) DO NOTHING")
-    rows = {row[0]: row for row in sql.select_in("SELECT client_id, provider, name, invoiced, received, documents "
-                                                 "FROM projection_balances WHERE client_id IN ({})", list(delta))}
-    sql.insert("INSERT INTO projection_balances", [balance_row(client_id, rows.get(client_id), d)
-                                                   for client_id, d in delta.items()],
-               "ON CONFLICT (client_id) DO UPDATE SET invoiced = excluded.invoiced, received = excluded.received, "
-               "documents = excluded.documents")
+    sql.insert("balances.insert_new", new_clients)
+    rows = {row[0]: row for row in sql.select_in("balances.of", list(delta))}
+    sql.insert("balances.upsert", [balance_row(client_id, rows.get(client_id), d) for client_id, d in delta.items()])
 
 
 def balance_row(client_id: str, row: tuple | None, d: list[Any]) -> tuple:
@@ -94,12 +89,8 @@ def apply_eligible(sql: ViewSql, events: Sequence[Any]) -> None:
         for line in (ln for ln in e.lines if ln.get("eligible")):
             delta[(e.client_id, e.issued_on.year)][0] += Decimal(line["total_ttc"])
             delta[(e.client_id, e.issued_on.year)][1] += Decimal(line["hours"])
-    rows = {(row[0], row[1]): row[2:] for row in sql.select_in(
-        "SELECT client_id, year, eligible_invoiced, hours FROM projection_eligible WHERE client_id IN ({})",
-        sorted({client_id for client_id, _ in delta}))}
-    sql.insert("INSERT INTO projection_eligible", [eligible_row(key, rows.get(key), *sums) for key, sums in delta.items()],
-               "ON CONFLICT (client_id, year) DO UPDATE SET eligible_invoiced = excluded.eligible_invoiced, "
-               "hours = excluded.hours")
+    rows = {(row[0], row[1]): row[2:] for row in sql.select_in("eligible.of", sorted({c for c, _ in delta}))}
+    sql.insert("eligible.upsert", [eligible_row(key, rows.get(key), *sums) for key, sums in delta.items()])
 
 
 def eligible_row(key: tuple[str, int], row: tuple | None, amount: Decimal, hours: Decimal) -> tuple:
@@ -136,64 +127,34 @@ def apply_streams(sql: ViewSql, events: Sequence[Any]) -> None:
         else:
             later.append((str(e.originator_id), through))
     wanted = sorted({ref for _, refs in later for ref in refs if ref not in owners})
-    known = dict(sql.select_in("SELECT originator_id, client_id FROM projection_streams WHERE originator_id IN ({})",
-                               wanted)) | owners
+    known = dict(sql.select_in("streams.of", wanted)) | owners
     for stream, refs in later:
         found = next((known[ref] for ref in refs if ref in known), None)
         if found is not None:
             owners[stream] = found
     facts = {str(e.originator_id) for e in events if isinstance(e, FactRecord.FactAccepted)}
-    sql.insert("INSERT INTO projection_streams", [(stream, client_id, int(stream in facts))
-                                                  for stream, client_id in owners.items()],
-               "ON CONFLICT (originator_id) DO NOTHING")
+    sql.insert("streams.insert", [(stream, client_id, int(stream in facts)) for stream, client_id in owners.items()])
 
 
 def mark_stale(sql: ViewSql, events: Sequence[Any]) -> None:
     """The clients whose aggregates these events changed (the streams view, followed first, knows
     them; an aggregate of no client, the numbering's say, marks nobody)."""
     streams = sorted({str(e.originator_id) for e in events})
-    clients = sorted({row[0] for row in sql.select_in(
-        "SELECT DISTINCT client_id FROM projection_streams WHERE originator_id IN ({})", streams)})
-    sql.insert("INSERT INTO projection_stale (client_id, mark)", [(c, 1) for c in clients],
-               "ON CONFLICT (client_id) DO UPDATE SET mark = projection_stale.mark + 1")
+    clients = sorted({row[0] for row in sql.select_in("stale.clients_of_streams", streams)})
+    sql.insert("stale.mark", [(c, 1) for c in clients])
 
 
 ISSUED = get_topic(IssuedDocument.DocumentIssued)
 STREAM_TOPICS = tuple(sorted(get_topic(cls) for cls in (*NAMES_ITS_CLIENT, *ABOUT_A_DOCUMENT, FactRecord.FactAccepted)))
+# Each view's tables are created from its name (infrastructure/sql/portable.py: SCHEMAS).
 VIEWS: dict[str, View] = {
-    "invoices": View(
-        (ISSUED,),
-        ("CREATE TABLE IF NOT EXISTS projection_invoices (number TEXT PRIMARY KEY, provider TEXT, kind TEXT, "
-         "client_id TEXT, doc_key TEXT, issued_on TEXT, due_on TEXT, terms TEXT, total_ht TEXT, total_vat TEXT, "
-         "total_ttc TEXT, body TEXT)",),
-        ("projection_invoices",), apply_invoices),
-    "receivables": View(
-        (get_topic(Client.ClientRegistered), ISSUED, get_topic(Payment.PaymentRecorded)),
-        ("CREATE TABLE IF NOT EXISTS projection_balances (client_id TEXT PRIMARY KEY, provider TEXT, name TEXT, "
-         "invoiced TEXT, received TEXT, documents INTEGER)",),
-        ("projection_balances",), apply_balances),
-    "attestations": View(
-        (ISSUED,),
-        ("CREATE TABLE IF NOT EXISTS projection_eligible (client_id TEXT, year INTEGER, eligible_invoiced TEXT, "
-         "hours TEXT, PRIMARY KEY (client_id, year))",),
-        ("projection_eligible",), apply_eligible),
-    "streams": View(
-        STREAM_TOPICS,
-        ("CREATE TABLE IF NOT EXISTS projection_streams (originator_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
-         "fact INTEGER NOT NULL)",
-         "CREATE INDEX IF NOT EXISTS projection_streams_client ON projection_streams (client_id, fact)"),
-        ("projection_streams",), apply_streams),
+    "invoices": View((ISSUED,), ("projection_invoices",), apply_invoices),
+    "receivables": View((get_topic(Client.ClientRegistered), ISSUED, get_topic(Payment.PaymentRecorded)),
+                        ("projection_balances",), apply_balances),
+    "attestations": View((ISSUED,), ("projection_eligible",), apply_eligible),
+    "streams": View(STREAM_TOPICS, ("projection_streams",), apply_streams),
     # after "streams": a page's new streams are known when it marks their clients
-    "rows": View(
-        event_topics(),
-        ("CREATE TABLE IF NOT EXISTS projection_stale (client_id TEXT PRIMARY KEY, mark BIGINT NOT NULL)",
-         "CREATE TABLE IF NOT EXISTS projection_clients (client_id TEXT PRIMARY KEY, provider TEXT NOT NULL, "
-         "name TEXT NOT NULL)",
-         "CREATE TABLE IF NOT EXISTS projection_documents (number TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
-         "provider TEXT NOT NULL, issued_on TEXT NOT NULL, body TEXT NOT NULL, steps TEXT NOT NULL)",
-         "CREATE INDEX IF NOT EXISTS projection_documents_client ON projection_documents (client_id)",
-         "CREATE TABLE IF NOT EXISTS projection_attestation_rows (client_id TEXT NOT NULL, year INTEGER NOT NULL, "
-         "body TEXT NOT NULL, PRIMARY KEY (client_id, year))"),
-        ("projection_documents", "projection_stale", "projection_clients", "projection_attestation_rows"),
-        mark_stale, decoded=False),
+    "rows": View(event_topics(), ("projection_documents", "projection_stale", "projection_clients",
+                                  "projection_attestation_rows", "projection_receivable_rows"),
+                 mark_stale, decoded=False),
 }

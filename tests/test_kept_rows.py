@@ -1,8 +1,8 @@
 """Invoices and attestations are read from kept rows (application/kept_rows.py), rewritten client
 by client when their events change: on random histories of both providers, recorded in two parts
 with a read between them, every read of the rows equals the same read of the whole fold, for every
-client and for all of them, as of any day and for any year, on SQLite and PostgreSQL. Receivables
-of all clients, folded a group of clients at a time, equal the whole fold's too."""
+client and for all of them, as of any day and for any year, on SQLite and PostgreSQL; so do the
+receivables of every client and of all, and those folded a group of clients at a time."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.calendar import end_of_day
+from domain.calendar import end_of_day, paris_date
+from domain.records import Payment
 from infrastructure.view_sql import SqlSession
 from projections import row_reads
+from projections.receivable_rows import receivable_rows
 from infrastructure.ecb_rates import load_ecb_rates
 from application.books.attestations import attestation_rows
 from application.client_folds import ledgers_by_group
@@ -32,8 +34,10 @@ YEARS = (2025, 2026, 2027, 2031)  # 2031: nothing paid nor attested, every clien
 
 def days_to_read(engine: Engine, drawn: list[date]) -> list[date]:
     """Drawn days, and those around each document's issue and due dates, where steps are taken."""
-    docs = read_ledger(engine.app).documents()
-    around = {d + timedelta(days=k) for doc in docs for d in (doc.issued_on, doc.due_on) for k in (-1, 0, 1, 2, 3)}
+    ledger = read_ledger(engine.app)
+    days = [d for doc in ledger.documents() for d in (doc.issued_on, doc.due_on)]
+    days += [paris_date(p.at) for p in ledger.of_type(Payment)]
+    around = {d + timedelta(days=k) for d in days for k in (-1, 0, 1, 2, 3)}
     return sorted(set(drawn) | around)
 
 
@@ -50,9 +54,13 @@ def assert_rows_equal_the_fold(engine: Engine, sql: SqlSession, days: list[date]
             assert row_reads.attestation_rows(sql, year, client_id) == attestation_rows(
                 whole, engine.catalog, year, client_id)
     groups, rates = list(ledgers_by_group(engine.app, sql, group=2)), load_ecb_rates()
-    for day in days:  # receivables of all clients, folded two clients at a time
-        assert [r.as_dict() for ledger in groups for r in receivables(ledger, engine.catalog, rates, day)] == [
-            r.as_dict() for r in receivables(whole, engine.catalog, rates, day)]
+    for day in days:
+        folded = [r.as_dict() for r in receivables(whole, engine.catalog, rates, day)]
+        assert [r.as_dict() for r in receivable_rows(sql, engine.catalog, rates, day)] == folded
+        assert [r.as_dict() for ledger in groups for r in receivables(ledger, engine.catalog, rates, day)] == folded
+        for client_id in ids[1:]:
+            assert [r.as_dict() for r in receivable_rows(sql, engine.catalog, rates, day, client_id=client_id)] == [
+                r for r in folded if r["client_id"] == client_id]
 
 
 @SETTINGS

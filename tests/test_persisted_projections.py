@@ -20,7 +20,7 @@ TABLES = {"invoices": "projection_invoices", "receivables": "projection_balances
 
 
 def snapshot(sql: SqlSession) -> dict[str, list[tuple]]:
-    return {name: sorted(sql.execute(f"SELECT * FROM {table}")) for name, table in TABLES.items()}
+    return {name: sorted(sql.execute("table.all", table=table)) for name, table in TABLES.items()}
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -64,6 +64,17 @@ def client_accounts(
     timelines: Timelines | None = None,
 ) -> dict[str, Account]:
     """Every client's account, or those of one provider's clients."""
+    dues, settlements = allocation_inputs(ledger, catalog, as_of, provider, timelines)
+    clients = set(dues) | set(settlements)
+    return {c: allocate(dues.get(c, []), settlements.get(c, [])) for c in clients}
+
+
+def allocation_inputs(
+    ledger: Ledger, catalog: TermsCatalog, as_of: datetime, provider: str | None = None,
+    timelines: Timelines | None = None,
+) -> tuple[dict[str, list[Due]], dict[str, list[Settlement]]]:
+    """Per client, what its documents made owed and what settles it (payments included), as of
+    a moment: what `allocate` is given."""
     dues, settlements = owed_and_settled(ledger, catalog, as_of, provider, timelines)
     theirs = None if provider is None else {c.client_id for c in ledger.clients(provider)}
     for p in ledger.of_type(Payment):
@@ -71,5 +82,4 @@ def client_accounts(
             settlements[p.client_id].append(
                 Settlement(p.key, p.at, p.amount, p.invoice, p.kind == "failed",
                            direct_debit=p.method == "direct_debit"))
-    clients = set(dues) | set(settlements)
-    return {c: allocate(dues.get(c, []), settlements.get(c, [])) for c in clients}
+    return dues, settlements

@@ -1,62 +1,19 @@
-"""Finance's receivables (issue "Money owed"): per client, what is owed on a date, how late,
-the credit not yet applied, the penalties accrued, and the open invoices behind them. For
-L'Étincelle, what URSSAF has yet to pay is shown apart from what the client owes."""
+"""Finance's receivables from a fold (domain/receivables.py says what they are): per client,
+what is owed on a date, how late, the credit, the penalties accrued, the open invoices."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
-from typing import Any
 
-from domain.allocation import CLIENT, URSSAF, Account, Due
+from domain.allocation import Account
 from domain.calendar import end_of_day
-from domain.money import ZERO, fmt
-from domain.penalties import RateTable, lateness
+from domain.money import ZERO
+from domain.penalties import RateTable
+from domain.receivables import DocumentTerms, Receivable, fill
 from domain.terms_catalog import TermsCatalog
 from application.books.accounts import client_accounts, dues_by_client
 from application.ledger import Ledger
 from application.books.penalties import invoiced_penalties, is_penalty_document
-
-BUCKETS = ("not_due", "1_30", "31_60", "61_90", "over_90")
-
-
-def bucket(days_overdue: int) -> str:
-    for limit, name in ((0, "not_due"), (30, "1_30"), (60, "31_60"), (90, "61_90")):
-        if days_overdue <= limit:
-            return name
-    return "over_90"
-
-
-@dataclass
-class Receivable:
-    client_id: str
-    name: str
-    provider: str
-    outstanding: Decimal = ZERO
-    overdue: Decimal = ZERO
-    awaiting_urssaf: Decimal = ZERO
-    credit: Decimal = ZERO
-    interest: Decimal = ZERO
-    fees: Decimal = ZERO
-    invoiced_penalties: Decimal = ZERO
-    ageing: dict[str, Decimal] = field(default_factory=lambda: {b: ZERO for b in BUCKETS})
-    open_invoices: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def penalties(self) -> Decimal:
-        """Accrued and not yet invoiced."""
-        return max(self.interest + self.fees - self.invoiced_penalties, ZERO)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "client_id": self.client_id, "name": self.name, "provider": self.provider,
-            "outstanding": fmt(self.outstanding), "overdue": fmt(self.overdue),
-            "penalties": fmt(self.penalties), "penalty_interest": fmt(self.interest),
-            "recovery_fees": fmt(self.fees), "penalties_invoiced": fmt(self.invoiced_penalties),
-            "awaiting_urssaf": fmt(self.awaiting_urssaf), "credit": fmt(self.credit),
-            "ageing": {b: fmt(v) for b, v in self.ageing.items()}, "open_invoices": self.open_invoices,
-        }
 
 
 def receivables(
@@ -66,44 +23,17 @@ def receivables(
     accounts = client_accounts(ledger, catalog, end_of_day(as_of))
     dues = dues_by_client(ledger, catalog, end_of_day(as_of))
     already = invoiced_penalties(ledger)
+    documents = document_terms(ledger)
     rows = []
     for client in sorted(ledger.clients(provider), key=lambda c: c.client_id):
         if client_id in (None, client.client_id):
             row = Receivable(client.client_id, client.name, client.provider,
                              invoiced_penalties=sum(already.get(client.client_id, {}).values(), ZERO))
             fill(row, dues.get(client.client_id, []), accounts.get(client.client_id, Account()), as_of,
-                 catalog, ecb, ledger)
+                 catalog, ecb, documents)
             rows.append(row)
     return rows
 
 
-def fill(row: Receivable, dues: list[Due], account: Account, as_of: date, catalog: TermsCatalog,
-         ecb: RateTable, ledger: Ledger) -> None:
-    row.credit = account.credit
-    late_numbers: set[str] = set()
-    for due in dues:
-        balance = account.balance(due)
-        if due.payer == URSSAF:
-            row.awaiting_urssaf += balance
-            continue
-        doc = ledger.document(due.number)
-        terms = catalog.get(doc.terms).late_payment
-        late = None if is_penalty_document(doc) else lateness(due, account, as_of, terms, ecb)
-        if late is not None:
-            row.interest += late.interest
-            if due.number not in late_numbers:
-                late_numbers.add(due.number)
-                row.fees += terms.claimable_fee
-        if balance > 0:
-            add_open(row, due, balance, as_of)
-
-
-def add_open(row: Receivable, due: Due, balance: Decimal, as_of: date) -> None:
-    days = (as_of - due.payable_on).days
-    row.outstanding += balance
-    if days > 0:
-        row.overdue += balance
-    row.ageing[bucket(days)] += balance
-    row.open_invoices.append({"number": due.number, "due_on": due.payable_on.isoformat(),
-                              "amount": fmt(due.amount), "balance": fmt(balance),
-                              "days_overdue": max(days, 0), "payer": CLIENT})
+def document_terms(ledger: Ledger) -> DocumentTerms:
+    return {doc.number: (doc.terms, is_penalty_document(doc)) for doc in ledger.documents()}

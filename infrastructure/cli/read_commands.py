@@ -15,6 +15,7 @@ from infrastructure.clock import system_clock
 from infrastructure.store import database_url
 from infrastructure.view_sql import SqlSession
 from projections import row_reads
+from projections.receivable_rows import receivable_rows
 
 
 def invoices(args: argparse.Namespace) -> int:
@@ -64,18 +65,21 @@ def invoices_as_known(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def receivables(args: argparse.Namespace) -> int:
-    from infrastructure.cli.wiring import services
     from infrastructure.ecb_rates import load_ecb_rates
-    from application.books.receivables import receivables as receivable_rows
+    from infrastructure.terms_files import load_catalog
+
+    catalog, rates = load_catalog(), load_ecb_rates()
+    show = print_json_rows if args.format == "json" else (lambda rows: print(receivables_table(list(rows))))
+    if args.known_at is None:
+        from_kept_rows(args.db, [args.client] if args.client else None, lambda sql: show(
+            r.as_dict() for r in receivable_rows(sql, catalog, rates, args.as_of, args.provider, args.client)))
+        return 0
+    from infrastructure.cli.wiring import services
+    from application.books.receivables import receivables as folded
 
     with services(args.db) as s:
-        rates = load_ecb_rates()
-        rows = (r.as_dict() for ledger in s.ledgers(args.client, args.known_at)  # a group of clients at a time
-                for r in receivable_rows(ledger, s.catalog, rates, args.as_of, args.provider, args.client))
-        if args.format == "json":
-            print_json_rows(rows)
-        else:
-            print(receivables_table(list(rows)))
+        show(r.as_dict() for ledger in s.ledgers(args.client, args.known_at)  # a group of clients at a time
+             for r in folded(ledger, catalog, rates, args.as_of, args.provider, args.client))
     return 0
 
 

@@ -43,7 +43,7 @@ async def post_replay(request: Request, body: ReplayRequest, token: ApiToken = D
 async def health(request: Request) -> Response:
     def probe() -> None:
         request.app.state.services.app.recorder.select_notifications(1, 1)
-        request.app.state.tokens.sql.rows("SELECT 1")
+        request.app.state.tokens.sql.rows("store.ping")
     await run_in_threadpool(probe)
     return json_response({"status": "ok"})
 

@@ -1,8 +1,7 @@
 """A small SQL door on the events' database, for the API's own table: SQLite or PostgreSQL.
 
 Opened from the same URL as the store (``infrastructure.store.environment``), as the vault does.
-Statements use ``%s`` placeholders, as every statement of the engine does; ``for_sqlite`` rewrites
-them for SQLite.
+It runs statements by name, from its backend's module (``infrastructure/sql/``).
 """
 
 from __future__ import annotations
@@ -15,9 +14,8 @@ from psycopg_pool import ConnectionPool
 
 from domain.errors import BillingError
 from infrastructure.store import environment, redacted
-from infrastructure.view_sql import for_sqlite
+from infrastructure.sql import postgres, sqlite
 
-SCHEMA_LOCK_ID = 0x61706974  # "apit": not the event store's nor the vault's
 
 
 class SqlError(BillingError):
@@ -43,36 +41,36 @@ class Sql:
     def is_postgres(self) -> bool:
         return self._pool is not None
 
-    def rows(self, statement: str, params: tuple = ()) -> list[tuple]:
-        return self._guard(lambda: self._execute(statement, params, fetch=True))
+    def rows(self, name: str, params: tuple = ()) -> list[tuple]:
+        return self._guard(lambda: self._execute(name, params, fetch=True))
 
-    def run(self, statement: str, params: tuple = ()) -> int:
-        return self._guard(lambda: self._execute(statement, params, fetch=False))
+    def run(self, name: str, params: tuple = ()) -> int:
+        return self._guard(lambda: self._execute(name, params, fetch=False))
 
-    def create(self, statement: str) -> None:
+    def create(self, name: str) -> None:
         """A CREATE TABLE IF NOT EXISTS, one process at a time on PostgreSQL."""
         if self._pool is None:
-            self.run(statement)
+            self.run(name)
             return
 
         def locked() -> None:
             with self._pool.connection() as conn, conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_ID,))
-                conn.execute(statement)
+                conn.execute(postgres.STATEMENTS["tokens.lock"])
+                conn.execute(postgres.STATEMENTS[name])
         self._guard(locked)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
 
-    def _execute(self, statement: str, params: tuple, fetch: bool) -> Any:
+    def _execute(self, name: str, params: tuple, fetch: bool) -> Any:
         if self._pool is not None:
             with self._pool.connection() as conn:
-                cursor = conn.execute(statement, params)
+                cursor = conn.execute(postgres.STATEMENTS[name], params)
                 return cursor.fetchall() if fetch else cursor.rowcount
         conn = sqlite3.connect(self._sqlite_path, timeout=30, isolation_level=None)
         try:
-            cursor = conn.execute(for_sqlite(statement), params)
+            cursor = conn.execute(sqlite.STATEMENTS[name], params)
             return cursor.fetchall() if fetch else cursor.rowcount
         finally:
             conn.close()

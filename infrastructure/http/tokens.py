@@ -20,12 +20,10 @@ from datetime import datetime, timezone
 from domain.errors import BillingError
 from infrastructure.http.sql import Sql
 
-TABLE = "billing_api_tokens"
 ROLES = ("service", "auditor", "finance")
 PROVIDERS = ("btbconnect", "etincelle")
 PERMISSIONS = {"service": {"append"}, "finance": {"read"}, "auditor": {"read", "replay"}}
 SHAPE = re.compile(r"^bk_([0-9a-f]{8})_[A-Za-z0-9_-]{43}$")
-COLUMNS = "id, name, role, providers, created_at, revoked_at"
 
 
 class TokenError(BillingError):
@@ -52,9 +50,7 @@ class ApiToken:
 class TokenStore:
     def __init__(self, url: str) -> None:
         self.sql = Sql(url)
-        self.sql.create(f"CREATE TABLE IF NOT EXISTS {TABLE} (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
-                        "role TEXT NOT NULL, providers TEXT NOT NULL, token_hash TEXT NOT NULL, "
-                        "created_at TEXT NOT NULL, revoked_at TEXT)")
+        self.sql.create("tokens.create")
 
     def create(self, role: str, providers: list[str], name: str = "") -> tuple[ApiToken, str]:
         """The new token's record and its secret, which is shown once and never again."""
@@ -66,17 +62,15 @@ class TokenStore:
         token_id = secrets.token_hex(4)
         secret = f"bk_{token_id}_{secrets.token_urlsafe(32)}"
         record = ApiToken(token_id, name, role, scope, _now())
-        self.sql.run(f"INSERT INTO {TABLE} (id, name, role, providers, token_hash, created_at) "
-                     "VALUES (%s, %s, %s, %s, %s, %s)",
-                     (token_id, name, role, ",".join(scope), _hash(secret), record.created_at))
+        self.sql.run("tokens.insert", (token_id, name, role, ",".join(scope), _hash(secret), record.created_at))
         return record, secret
 
     def list(self) -> list[ApiToken]:
-        return [_record(row) for row in self.sql.rows(f"SELECT {COLUMNS} FROM {TABLE} ORDER BY created_at, id")]
+        return [_record(row) for row in self.sql.rows("tokens.all")]
 
     def revoke(self, token_id: str) -> ApiToken:
-        self.sql.run(f"UPDATE {TABLE} SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL", (_now(), token_id))
-        rows = self.sql.rows(f"SELECT {COLUMNS} FROM {TABLE} WHERE id = %s", (token_id,))
+        self.sql.run("tokens.revoke", (_now(), token_id))
+        rows = self.sql.rows("tokens.of", (token_id,))
         if not rows:
             raise TokenError(f"no token {token_id!r}: see `billing tokens list`")
         return _record(rows[0])
@@ -86,7 +80,7 @@ class TokenStore:
         match = SHAPE.match(secret)
         if match is None:
             return None
-        rows = self.sql.rows(f"SELECT {COLUMNS}, token_hash FROM {TABLE} WHERE id = %s", (match.group(1),))
+        rows = self.sql.rows("tokens.with_hash", (match.group(1),))
         if not rows or not hmac.compare_digest(rows[0][6], _hash(secret)):
             return None
         record = _record(rows[0][:6])

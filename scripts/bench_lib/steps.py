@@ -201,7 +201,7 @@ def read_clients(url: str, each: int = 5) -> tuple[list[str], list[str]]:
     """`each` clients of each provider, spread over the history, and one document of each."""
     with services(url) as s:
         with s._sql() as sql, sql.reading():
-            rows = sql.execute("SELECT client_id, originator_id FROM projection_streams WHERE fact = 0 ORDER BY client_id")
+            rows = sql.execute("streams.by_client")
         clients = sorted({c for c, _ in rows})
         picked = [c for prefix in ("B", "E") for c in spread([c for c in clients if c.startswith(prefix)], each)]
         numbers = [s.ledger(c).documents()[-1].number for c in picked]
