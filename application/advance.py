@@ -19,6 +19,7 @@ from application.log_chain import seal_log
 from application.log_owners import ledger_owners
 from application.urssaf_port import UrssafGateway, UrssafUnavailable
 from application.urssaf_sync import UrssafSync
+from application.progress import Progress, no_progress
 from domain.btb_billing import btb_drafts
 from domain.errors import ConfigurationError
 from domain.ets_billing import ets_drafts
@@ -109,13 +110,14 @@ class AdvanceService:
         self.ledger: Ledger | None = None
         self.billed_up_to: date | None = None
 
-    def advance(self, to: date) -> AdvanceReport:
+    def advance(self, to: date, progress: Progress = no_progress) -> AdvanceReport:
         """A service kept between runs (the bench, a long-lived process) keeps its ledger, reads
-        only what was recorded since its last run and redrafts only the clients it changed."""
+        only what was recorded since its last run and redrafts only the clients it changed.
+        `progress` is told the documents issued of those due."""
         report = AdvanceReport(to)
         issuer = Issuer(self.app, self.clock, self.ingest.identities, self.ledger)
         documents = issuer.issue(lambda ledger: due_drafts(ledger, self.catalog, to, self.billed_up_to),
-                                 end_of_day(to))
+                                 end_of_day(to), progress)
         report.issued = [doc.number for doc in documents]
         self.ledger = issuer.ledger or Ledger()
         self.ledger.forget_changes()

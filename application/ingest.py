@@ -22,6 +22,7 @@ from application.context import Context, Sealer, named_ids
 from application.fact_providers import fact_client, fact_provider
 from application.fact_lines import IngestReport, decode, decoded, key_of
 from application.facts import parse_fact
+from application.progress import Progress, no_progress
 from application.idempotency import already_recorded, content_digest, stored_record
 from application.unit_of_work import DirtyBatch, UnitOfWork
 from domain.base import Stamp
@@ -71,22 +72,27 @@ class IngestService:
         service.admit = admit
         return service
 
-    def ingest_lines(self, lines: Iterable[str], batch: int = 1) -> IngestReport:
+    def ingest_lines(self, lines: Iterable[str], batch: int = 1, progress: Progress = no_progress) -> IngestReport:
         """Records the facts of JSON lines; with batch > 1, that many per transaction."""
-        return self.ingest_items([(n, line) for n, line in enumerate(lines, start=1) if line.strip()], batch)
+        return self.ingest_items([(n, line) for n, line in enumerate(lines, start=1) if line.strip()], batch,
+                                 progress)
 
-    def ingest_items(self, numbered: list[tuple[int, str | dict]], batch: int = 1) -> IngestReport:
+    def ingest_items(self, numbered: list[tuple[int, str | dict]], batch: int = 1,
+                     progress: Progress = no_progress) -> IngestReport:
         """Records numbered facts, JSON lines or objects already decoded (the API's batches);
-        with batch > 1, that many per transaction. The report tells each number's outcome."""
+        with batch > 1, that many per transaction. The report tells each number's outcome;
+        `progress(done, total)` is told after each transaction."""
         report = IngestReport()
         work = UnitOfWork(self.app)
         for start in range(0, len(numbered), batch):
+            progress(start, len(numbered))
             chunk = numbered[start:start + batch]
             if batch == 1 or not self._batch(chunk, report, work):
                 # A conflict with a concurrent writer, or a dirty batch: nothing of it was saved.
                 work = UnitOfWork(self.app)
                 for number, line in chunk:
                     self._count(report, number, line)
+        progress(len(numbered), len(numbered))
         return report
 
     def _batch(self, chunk: list[tuple[int, str | dict]], report: IngestReport, work: UnitOfWork) -> bool:

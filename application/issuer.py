@@ -23,6 +23,7 @@ from domain.documents import Draft
 from domain.identities import ProviderIdentities, buyer
 from domain.issuing import DocumentSequence, IssuedDocument
 from application.ledger import Ledger, follow, read_ledger
+from application.progress import Progress, no_progress
 
 log = structlog.get_logger("billing.issue")
 
@@ -44,19 +45,20 @@ class Issuer:
         self.identities = identities
         self.ledger = ledger
 
-    def issue(self, drafts_for: DraftsFor, at: datetime) -> list[IssuedDocument]:
+    def issue(self, drafts_for: DraftsFor, at: datetime, progress: Progress = no_progress) -> list[IssuedDocument]:
         """Issues the drafts `drafts_for(ledger)` names, in their order, retrying on conflicts.
         Afterwards `self.ledger` is the history it worked from, with the documents it issued."""
         issued: list[IssuedDocument] = []
         for attempt in range(ATTEMPTS):
             try:
-                self._issue_once(drafts_for, at, issued)
+                self._issue_once(drafts_for, at, issued, progress)
                 return issued
             except IntegrityError:
                 log.info("issue_conflict_retry", attempt=attempt + 1)
         raise RuntimeError("issuing kept conflicting with concurrent runs; run it again")
 
-    def _issue_once(self, drafts_for: DraftsFor, at: datetime, issued: list[IssuedDocument]) -> None:
+    def _issue_once(self, drafts_for: DraftsFor, at: datetime, issued: list[IssuedDocument],
+                    progress: Progress) -> None:
         sequences = {p: self._sequence(p) for p in PREFIXES}
         if self.ledger is None:
             self.ledger = read_ledger(self.app, facts=False)
@@ -70,6 +72,7 @@ class Issuer:
                 save_together(self.app, [sequence, *documents])
                 self.ledger.include(documents)
                 issued.extend(documents)
+                progress(len(issued), len(drafts))
                 for doc in documents:
                     log.info("document_issued", number=doc.number, key=doc.key, kind=doc.kind,
                              client_id=doc.client_id, issued_on=doc.issued_on.isoformat(),

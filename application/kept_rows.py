@@ -24,7 +24,7 @@ from domain.tax_attestations import TaxAttestation
 from domain.terms_catalog import TermsCatalog
 from application.books.accounts import allocation_inputs, document_timelines
 from application.books.attestations import attestation_rows
-from application.client_folds import GROUP, brought_up_to_date, client_ledgers
+from application.client_folds import GROUP, client_ledgers, rows_followed
 from application.books.invoices import document_row, settlement
 from application.books.penalties import invoiced_penalties
 from application.books.receivables import document_terms
@@ -41,7 +41,7 @@ BODY = json.JSONEncoder(ensure_ascii=False)
 def refresh(app: Application, sql: ViewSql, catalog: TermsCatalog, identities: ProviderIdentities,
             client_ids: Sequence[str] | None = None) -> int:
     """Rewrites the rows of the stale clients among these (all by default); returns how many."""
-    brought_up_to_date(app, sql)
+    rows_followed(app, sql)
     marks = stale_marks(sql, client_ids)
     names = sorted(marks)
     for i in range(0, len(names), GROUP):

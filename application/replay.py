@@ -11,6 +11,7 @@ from decimal import Decimal
 from collections.abc import Iterable
 from typing import Any
 
+from application.progress import Progress, no_progress
 from application.advance import all_drafts
 from domain.documents import Line
 from domain.money import ZERO, fmt
@@ -86,15 +87,18 @@ def replay(
 def replay_by_group(
     ledgers: Iterable[Ledger], catalog: TermsCatalog, version: AnyTerms, horizon: date | None,
     provider: str | None = None, client_id: str | None = None, from_date: date | None = None,
-    to_date: date | None = None,
+    to_date: date | None = None, progress: Progress = no_progress,
 ) -> ReplayReport:
     """The replay of the whole history, a group of clients at a time: each client's documents
-    follow from its own facts and the horizon alone, and a document key is one client's."""
-    report = ReplayReport(version.reference)
+    follow from its own facts and the horizon alone, and a document key is one client's.
+    `progress` is told the clients replayed."""
+    report, done = ReplayReport(version.reference), 0
     for ledger in ledgers:
         part = replay(ledger, catalog, version, provider, client_id, from_date, to_date, horizon)
         report.rows += part.rows
         report.clients |= part.clients
+        done += len(ledger.clients())
+        progress(done, None)
     report.rows.sort(key=lambda row: row["key"])  # stable: each key's lines keep their order
     return report
 

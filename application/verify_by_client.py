@@ -17,6 +17,7 @@ from application.verify import chain_findings, drift_findings, sequence_findings
 from domain.issuing import DocumentSequence, IssuedDocument
 from domain.terms_catalog import TermsCatalog
 from application.ledger import PAGE, Ledger, billing_topics
+from application.progress import Progress, no_progress
 from projections.store_reads import select_rows
 
 ClientEvents = Callable[[Sequence[str]], dict[str, list[Any]]]  # client → its domain events, no fact records
@@ -47,14 +48,17 @@ class DocumentMark:
         return self.hash if self.intact else ""
 
 
-def document_findings_by_client(app: Any, catalog: TermsCatalog, client_events: ClientEvents) -> list[Finding]:
+def document_findings_by_client(app: Any, catalog: TermsCatalog, client_events: ClientEvents,
+                                progress: Progress = no_progress) -> list[Finding]:
     marks, sequences = document_marks(app)
     findings = chain_findings(marks) + sequence_findings(marks, sequences)
     altered = {f.number for f in findings}
     clients = sorted({m.client_id for m in marks})
     for start in range(0, len(clients), GROUP):
+        progress(start, len(clients))
         for client_id, events in client_events(clients[start:start + GROUP]).items():
             findings += client_drift(events, catalog, altered)
+    progress(len(clients), len(clients))
     return findings
 
 

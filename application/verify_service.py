@@ -3,6 +3,7 @@ then, on a log that holds together, the documents' chain, numbering and drift.""
 
 from __future__ import annotations
 
+from application.progress import Progress, no_progress
 from application.app import BillingApp
 from application.log_chain import check_log
 from application.findings import Finding
@@ -19,14 +20,15 @@ BROKEN = {"missing", "reordered"}  # a log that no longer folds: its documents c
 
 def verify_store(app: BillingApp, catalog: TermsCatalog, key: bytes | None = None,
                  expect: list[Anchor] = (), client_events: ClientEvents | None = None,
-                 ) -> tuple[list[Finding], list[Anchor]]:
+                 progress: Progress = no_progress) -> tuple[list[Finding], list[Anchor]]:
     """The findings, and the heads of the log's chains as they stand (to keep outside as anchors).
-    With `client_events`, the documents are checked client by client, in bounded memory."""
+    With `client_events`, the documents are checked client by client, in bounded memory, and
+    `progress` is told the clients checked."""
     log_findings, anchors = check_log(app, key, expect)
     if any(f.kind in BROKEN and not f.number.startswith("seal") for f in log_findings):
         return log_findings, anchors
     if client_events is not None:
-        return log_findings + document_findings_by_client(app, catalog, client_events), anchors
+        return log_findings + document_findings_by_client(app, catalog, client_events, progress), anchors
     return log_findings + document_findings(app, catalog), anchors
 
 

@@ -37,6 +37,7 @@ def test_quick_bench_writes_every_step(tmp_path: Path, request: pytest.FixtureRe
         # The month-ends run by one kept service left nothing that a fresh process would issue.
         assert steps["advance_cold"]["documents"] == 0
         assert steps["reads"]["api_invoices"]["requests"] > 0 and steps["reads"]["invoices_cli"]["runs"] > 0
+        assert all(page["count"] > 0 for page in steps["reads"]["console_ms"].values())  # every console page loaded
     assert data["cold_start"]["seconds"] > 0
     assert {t["target"] for t in data["targets"]} >= {"peak memory < 1 GB", "cold start < 0.3 s"}
     assert "| backend" in result.stdout

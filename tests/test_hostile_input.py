@@ -81,7 +81,7 @@ def test_dates_out_of_range_are_refused_by_the_command_line(db_url: str, command
 
 
 def test_a_view_that_cannot_follow_never_fails_the_command_that_committed(db_url: str, monkeypatch) -> None:
-    def broken(self: Services) -> None:
+    def broken(self: Services, progress: object = None) -> None:
         raise RuntimeError("a view could not store this row")
 
     monkeypatch.setattr(Services, "_follow", broken)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -261,7 +262,13 @@ def test_openapi_and_docs_are_served(api: Api) -> None:
         schema = c.get("/openapi.json").json()
         assert {"/facts", "/invoices", "/invoices/{number}", "/receivables", "/attestations", "/replay",
                 "/health", "/metrics"} <= set(schema["paths"])
-        assert c.get("/docs").status_code == 200
+        page = c.get("/docs")
+        assert page.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)  # every asset the page loads: served here
+        assert {a.rsplit("/", 1)[1] for a in assets} >= {"swagger-ui-bundle.js", "swagger-ui.css"}
+        for asset in assets:
+            assert asset.startswith("/"), f"/docs loads {asset} from elsewhere: it would be blank offline"
+            assert c.get(asset).status_code == 200, asset
 
 
 def test_generated_requests_find_no_server_error(api: Api, tmp_path: Path) -> None:

@@ -47,8 +47,11 @@ def assert_rows_equal_the_fold(engine: Engine, sql: SqlSession, days: list[date]
     ids = [None, *(c.client_id for c in whole.clients())]
     for day in days:
         for client_id in ids:
-            assert list(row_reads.invoice_rows(sql, day, client_id=client_id)) == invoice_rows(
-                whole, engine.catalog, InvoiceFilter(client_id=client_id), end_of_day(day), engine.identities)
+            folded = invoice_rows(whole, engine.catalog, InvoiceFilter(client_id=client_id), end_of_day(day),
+                                  engine.identities)
+            assert list(row_reads.invoice_rows(sql, day, client_id=client_id)) == folded
+            newest = sorted(folded, key=lambda r: (r["issued_on"], r["number"]), reverse=True)
+            assert list(row_reads.newest_invoice_rows(sql, day, client_id=client_id, chunk=2)) == newest  # pages of 2
     for year in YEARS:
         for client_id in ids:
             assert row_reads.attestation_rows(sql, year, client_id) == attestation_rows(

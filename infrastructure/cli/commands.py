@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Iterator
-from datetime import date
 from pathlib import Path
 
 from application.penalties import PenaltyService
 from application.replay import replay as replay_history, replay_by_group
 from application.verify_service import verify_store
 from application.personal_data_service import PersonalDataService
-from domain.calendar import end_of_day, paris_date
+from domain.calendar import end_of_day
 from domain.errors import InvalidFact
 from domain.terms_diff import terms_diff as diff_in_words, terms_warnings
 from infrastructure.cli.output import invoices_table, print_json, table
+from infrastructure.cli.progress import shown
 from infrastructure.cli.wiring import log_key, services
 from infrastructure.clock import system_clock
 from infrastructure.demo import run_demo
@@ -34,8 +34,8 @@ INGEST_BATCH = 500  # facts per transaction; a refused fact still records nothin
 def ingest(args: argparse.Namespace) -> int:
     lines = text_lines(sys.stdin.buffer) if args.file == "-" else read_lines(args.file)
     with services(args.db) as s:
-        report = s.ingest.ingest_lines(lines, batch=INGEST_BATCH)
-        s.follow_projections()
+        report = shown(args, "ingest", "facts", lambda bar: s.ingest.ingest_lines(lines, INGEST_BATCH, bar))
+        shown(args, "projections", "events", s.follow_projections)
     if args.format == "json":
         print_json(report.as_dict())
     else:
@@ -61,8 +61,8 @@ def text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
 
 def advance(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        report = s.advance.advance(args.to)
-        s.follow_projections()
+        report = shown(args, "advance", "documents", lambda bar: s.advance.advance(args.to, bar))
+        shown(args, "projections", "events", s.follow_projections)
     if args.format == "json":
         print_json(report.as_dict())
     else:
@@ -125,8 +125,10 @@ def replay(args: argparse.Namespace) -> int:
     catalog, version = load_version(args.terms)
     with services(args.db) as s:
         if args.known_at is None:  # a group of clients at a time, or the one asked about
-            report = replay_by_group(s.ledgers(args.client), catalog, version, s.documents_horizon(), args.provider,
-                                     args.client, args.from_date, args.to_date)
+            total = 1 if args.client else s.client_count()
+            report = shown(args, "replay", "clients", lambda bar: replay_by_group(
+                s.ledgers(args.client), catalog, version, s.documents_horizon(), args.provider, args.client,
+                args.from_date, args.to_date, lambda done, _: bar(done, total)))
         else:  # as known then: the horizon is that of the documents recorded by then
             report = replay_history(s.ledger(args.client, args.known_at), catalog, version, args.provider,
                                     args.client, args.from_date, args.to_date)
@@ -168,26 +170,18 @@ def projections_rebuild(args: argparse.Namespace) -> int:
         names = [args.name] if args.name else list(follower.views)
         if args.name and args.name not in follower.views:
             raise InvalidFact(f"no projection {args.name!r} (known: {', '.join(follower.views)})")
-        counts = follower.rebuild_all(names, progress_bar(names[0] if args.name else "projections"))
+        counts = shown(args, names[0] if args.name else "projections", "events",
+                       lambda bar: follower.rebuild_all(names, bar))
         follower.sql.close()
     print_json(counts) if args.format == "json" else print(
         "\n".join(f"{name}: rebuilt from {count} events" for name, count in counts.items()))
     return 0
 
 
-def progress_bar(name: str):
-    def show(position: int, head: int) -> None:
-        done = position / head if head else 1.0
-        bar = "#" * int(done * 30)
-        sys.stderr.write(f"\r{name:<13} [{bar:<30}] {done:6.1%} {position}/{head}")
-        if position >= head:
-            sys.stderr.write("\n")
-    return show
-
-
 def verify(args: argparse.Namespace) -> int:
     with services(args.db) as s:
-        findings, anchors = verify_store(s.app, s.catalog, log_key(), args.expect, s.client_events)
+        findings, anchors = shown(args, "verify", "clients", lambda bar: verify_store(
+            s.app, s.catalog, log_key(), args.expect, s.client_events, bar))
     whole, chains = anchors[0].text(), {a.chain: a.text() for a in anchors[1:]}
     if args.format == "json":
         print_json({"findings": [f.as_dict() for f in findings],

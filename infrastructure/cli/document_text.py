@@ -3,9 +3,10 @@ parties, every line in full, the VAT recap, the totals and every mention of the 
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
-from infrastructure.cli.output import table
+from infrastructure.cli.output import table, terminal_width
 from infrastructure.documents.html import payment
 
 PARTY_FIELDS = (("legal_form", "{}"), ("capital", "au capital de {} €"), ("siren", "SIREN {}"), ("siret", "SIRET {}"),
@@ -14,15 +15,28 @@ PARTY_FIELDS = (("legal_form", "{}"), ("capital", "au capital de {} €"), ("sir
 
 
 def document_text(doc: dict[str, Any]) -> str:
+    """The document; on a terminal, its prose wrapped to the terminal's width (the lines' table
+    wraps its own text columns)."""
+    width, lines = terminal_width(), lines_table(doc["lines"])
+    return "\n".join(part if part is lines or width is None or len(part) <= width else wrapped(part, width)
+                     for part in document_parts(doc, lines))
+
+
+def wrapped(text: str, width: int) -> str:
+    indent = text[:len(text) - len(text.lstrip())]
+    return "\n".join(textwrap.wrap(text.strip(), width, initial_indent=indent, subsequent_indent=indent + "  "))
+
+
+def document_parts(doc: dict[str, Any], lines: str) -> list[str]:
     m = doc["mentions"]
-    return "\n".join(dict.fromkeys([  # a mention the notes already carry is printed once
+    return list(dict.fromkeys([  # a mention the notes already carry is printed once
         f"{m['title'].upper()} {doc['number']} – émise le {doc['issued_on']}, échéance le {doc['due_on']}"
         f" – {m['operation_category']} – conditions {doc['terms']}",
         "Émetteur : " + party(doc["seller"]),
         "Client : " + party(doc["buyer"] | {"name": f"{doc['buyer'].get('name')} ({doc['client_id']})"}),
         *([f"Identités : {doc['parties']}"] if doc["parties"] != "issued" else []),
         *([f"Corrige la facture {m['corrects']['number']} du {m['corrects']['issued_on']}"] if "corrects" in m else []),
-        lines_table(doc["lines"]),
+        lines,
         "TVA : " + " ; ".join(f"{r['vat_rate']} % sur {r['base_ht']} = {r['vat']}" + (f" ({r['mention']})" if r["mention"]
                                                                                     else "") for r in m["vat_recap"]),
         f"Total HT {doc['total_ht']}  TVA {doc['total_vat']}  TTC {doc['total_ttc']}"

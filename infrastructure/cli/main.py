@@ -90,6 +90,8 @@ def common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="URL", help="postgresql://… or an SQLite file "
                         "(default: $BILLING_DATABASE_URL, else billing.db here)")
     parser.add_argument("--format", choices=["table", "json"], default="table")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress on stderr (shown only when it is a terminal)")
     return parser
 
 

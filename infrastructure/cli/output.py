@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import textwrap
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,15 +45,45 @@ def write_value(value: Any, indent: str) -> None:
     sys.stdout.write(("\n" + indent + "]") if opened else "[]")
 
 
-def table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
+GAP = "  "
+NARROWEST = 8  # a text column is never wrapped narrower than this, nor than its header
+
+
+def table(headers: list[str], rows: list[list[str]], right: set[int] | None = None,
+          width: int | None = None) -> str:
+    """Columns of cells; `right`: the columns aligned right (amounts: never cut). With a width
+    (by default the terminal's, when stdout is one), the text columns are wrapped to fit it."""
     right = right or set()
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    widths = fitted(widths, headers, right, terminal_width() if width is None else width)
+    lines = [*row_lines(headers, widths, right), GAP.join("-" * w for w in widths)]
+    return "\n".join([*lines, *(line for r in rows for line in row_lines(r, widths, right))])
 
-    def fmt_row(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
-    lines = [fmt_row(headers), "  ".join("-" * w for w in widths)]
-    return "\n".join([*lines, *(fmt_row(r) for r in rows)])
+def terminal_width() -> int | None:
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
+def fitted(widths: list[int], headers: list[str], right: set[int], limit: int | None) -> list[int]:
+    """The widths narrowed to `limit`, the widest text column first, amounts kept whole."""
+    widths = list(widths)
+    while limit is not None and (over := sum(widths) + len(GAP) * (len(widths) - 1) - limit) > 0:
+        text = [i for i in range(len(widths)) if i not in right and widths[i] > max(NARROWEST, len(headers[i]))]
+        if not text:
+            break  # only amounts and narrow text left: wider than the terminal rather than cut
+        widest = max(text, key=lambda i: widths[i])
+        widths[widest] -= min(over, widths[widest] - max(NARROWEST, len(headers[widest])))
+    return widths
+
+
+def row_lines(cells: list[str], widths: list[int], right: set[int]) -> list[str]:
+    """One row, its text cells wrapped to their widths over as many lines as they need."""
+    wrapped = [[c] if i in right or len(c) <= w else textwrap.wrap(c, w, break_on_hyphens=False) or [""]
+               for i, (c, w) in enumerate(zip(cells, widths))]
+    return [GAP.join((part[k] if k < len(part) else "").rjust(w) if i in right else
+                     (part[k] if k < len(part) else "").ljust(w)
+                     for i, (part, w) in enumerate(zip(wrapped, widths)))
+            for k in range(max(len(part) for part in wrapped))]
 
 
 def invoices_table(rows: list[dict[str, Any]]) -> str:

@@ -24,6 +24,8 @@ from infrastructure.vault import Vault
 from application.client_folds import (client_events, client_ledger, document_client, documents_horizon,
                                       ledgers_by_group)
 from application.kept_rows import refresh
+from application.progress import Progress, no_progress
+from projections.stream_queries import all_clients
 from projections.row_reads import up_to_date
 from application.ledger import Ledger, read_ledger
 from projections.persisted import Follower
@@ -114,20 +116,25 @@ class Services:
     def follower(self) -> Follower:
         return Follower(self.app, SqlSession(self.url))
 
-    def follow_projections(self) -> None:
+    def client_count(self) -> int:
+        """How many clients own an aggregate (the streams view)."""
+        with self._sql() as sql:
+            return len(all_clients(sql))
+
+    def follow_projections(self, progress: Progress = no_progress) -> None:
         """Brings the persisted views up to date with what was just recorded. The command's own
         work is committed by then: a view that cannot follow is logged and left behind (`billing
         projections status` shows its lag, `rebuild` catches up), never a failure of the command."""
         try:
-            self._follow()
+            self._follow(progress)
         except Exception as exc:  # noqa: BLE001 - whatever a view's code or SQL raises
             log.error("projections_not_followed", error=str(exc), error_type=type(exc).__name__,
                       hint="billing projections status; billing projections rebuild")
 
-    def _follow(self) -> None:
+    def _follow(self, progress: Progress) -> None:
         follower = self.follower()
         try:
-            follower.catch_up_all()  # one pass over the new events for every view
+            follower.catch_up_all(progress=progress)  # one pass over the new events for every view
         finally:
             follower.sql.close()
 

@@ -9,8 +9,9 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from infrastructure.cli.wiring import services
-from infrastructure.http import documents_api, facts_api, ops_api, problems, reads_api
+from infrastructure.http import docs_page, documents_api, facts_api, ops_api, problems, reads_api
 from infrastructure.http.access import AccessLog
+from infrastructure.http.console import install as console
 from infrastructure.http.limits import FailureLimiter, Settings
 from infrastructure.http.metrics import Metrics
 from infrastructure.http.tokens import PROVIDERS, TokenStore
@@ -38,7 +39,10 @@ def create_app(db: str | None = None, settings: Settings | None = None) -> FastA
             stack.callback(app.state.tokens.close)
             yield
 
-    app = FastAPI(title="Billing engine API", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Billing engine API", version="1", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    docs_page.install(app)
+    console.install(app)
     app.state.metrics, app.state.limiter = metrics, limiter
     problems.install(app)
     for module in (facts_api, reads_api, documents_api, ops_api):

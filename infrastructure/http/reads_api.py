@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,8 +18,8 @@ from infrastructure.http.explaining import explanation
 from infrastructure.http.problems import PROBLEMS, Problem, json_response
 from infrastructure.http.tokens import ApiToken
 from projections import row_reads
+from projections.receivable_rows import receivable_rows
 from application.books.invoices import InvoiceFilter, invoice_rows
-from application.books.receivables import receivables
 
 router = APIRouter(responses=PROBLEMS)
 Provider = Query(None, pattern="^(btbconnect|etincelle)$")
@@ -59,8 +59,9 @@ async def get_invoice(request: Request, number: str, token: ApiToken = Depends(a
     return json_response(row)
 
 
-def one_invoice(s: Any, number: str, token: ApiToken, as_of: date) -> dict[str, Any] | None:
-    ledger = s.document_ledger(number, facts=True)  # with the fact records: the explanation names them
+def one_invoice(s: Any, number: str, token: ApiToken, as_of: date,
+                known_at: datetime | None = None) -> dict[str, Any] | None:
+    ledger = s.document_ledger(number, known_at, facts=True)  # with the fact records: the explanation names them
     doc = ledger.document(number)
     if doc is None or doc.provider not in token.providers:
         return None
@@ -75,8 +76,8 @@ async def get_receivables(request: Request, as_of: date = Query(...), token: Api
                           provider: str | None = Provider, client: str | None = Client) -> Response:
     day, keep = in_range(as_of, "as_of"), provider_filter(token, provider)
     s = request.app.state.services
-    rows = await run_in_threadpool(lambda: [r.as_dict() for ledger in s.ledgers(client) for r in receivables(
-        ledger, s.catalog, load_ecb_rates(), day, keep, client)])
+    rows = await run_in_threadpool(kept_rows, s, client, lambda sql: [r.as_dict() for r in receivable_rows(
+        sql, s.catalog, load_ecb_rates(), day, keep, client)])
     return json_response([r for r in rows if r["provider"] in token.providers])
 
 

@@ -45,6 +45,7 @@ STREAM_READS = {
 # The optional filters of a read: `column = COALESCE(%s, column)` holds for any row when given None.
 KEPT_ROWS = {
     "rows.any_stale": "SELECT 1 FROM projection_stale LIMIT 1",
+    "rows.receivables_kept": "SELECT 1 FROM projection_receivable_rows LIMIT 1",
     "rows.stale_of": "SELECT 1 FROM projection_stale WHERE client_id IN ({keys})",
     "rows.all_marks": "SELECT client_id, mark FROM projection_stale",
     "rows.marks_of": "SELECT client_id, mark FROM projection_stale WHERE client_id IN ({keys})",
@@ -58,6 +59,14 @@ KEPT_ROWS = {
                                 "AND provider = COALESCE(%s, provider) AND issued_on >= COALESCE(%s, issued_on) "
                                 "AND issued_on <= COALESCE(%s, issued_on)",
     "documents.bodies": "SELECT number, body, steps FROM projection_documents WHERE number IN ({keys})",
+    # newest first, a page at a time (index projection_documents_issued)
+    "documents.newest_keys": "SELECT number FROM projection_documents WHERE provider = COALESCE(%s, provider) "
+                             "AND issued_on >= COALESCE(%s, issued_on) AND issued_on <= COALESCE(%s, issued_on) "
+                             "ORDER BY issued_on DESC, number DESC LIMIT %s OFFSET %s",
+    "documents.newest_keys_of_client": "SELECT number FROM projection_documents WHERE client_id = %s "
+                                       "AND provider = COALESCE(%s, provider) AND issued_on >= COALESCE(%s, issued_on) "
+                                       "AND issued_on <= COALESCE(%s, issued_on) "
+                                       "ORDER BY issued_on DESC, number DESC LIMIT %s OFFSET %s",
     "attestations.clients": "SELECT client_id FROM projection_clients WHERE provider = 'etincelle'",
     "attestations.client": "SELECT client_id FROM projection_clients WHERE provider = 'etincelle' AND client_id = %s",
     "attestations.of_year": "SELECT client_id, body FROM projection_attestation_rows WHERE year = %s",
@@ -122,6 +131,7 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
         "CREATE TABLE IF NOT EXISTS projection_documents (number TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
         "provider TEXT NOT NULL, issued_on TEXT NOT NULL, body TEXT NOT NULL, steps TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS projection_documents_client ON projection_documents (client_id)",
+        "CREATE INDEX IF NOT EXISTS projection_documents_issued ON projection_documents (issued_on, number)",
         "CREATE TABLE IF NOT EXISTS projection_attestation_rows (client_id TEXT NOT NULL, year INTEGER NOT NULL, "
         "body TEXT NOT NULL, PRIMARY KEY (client_id, year))",
         "CREATE TABLE IF NOT EXISTS projection_receivable_rows (client_id TEXT PRIMARY KEY, body TEXT NOT NULL)",

@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from infrastructure.cli.progress import Progress
 from bench_lib import history, report
 from bench_lib.runner import REPO, code_version, machine, postgres_database, postgres_info, run_step
 
@@ -33,6 +34,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--out", type=Path, help="JSON results file (default bench-results/bench-<date>.json)")
     p.add_argument("--profile", type=Path, metavar="DIR", help="profile each engine step with pyinstrument (install "
                    "it in .venv) into DIR/<backend>-<step>.txt; its figures are slowed by the profiler")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only when it is a terminal)")
     args = p.parse_args(argv)
     if args.quick:
         args.scale = QUICK_SCALE
@@ -44,7 +46,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def say(text: str) -> None:
-    print(f"bench: {text}", file=sys.stderr, flush=True)
+    clear = "\r\033[K" if sys.stderr.isatty() else ""  # over the progress line, if any
+    print(f"{clear}bench: {text}", file=sys.stderr, flush=True)
 
 
 def summary(step: str, r: dict) -> str:
@@ -63,7 +66,9 @@ def summary(step: str, r: dict) -> str:
 
 def run_backend(name: str, url: str, workdir: Path, facts: Path, args: argparse.Namespace) -> dict:
     results = {}
-    for step in ENGINE_STEPS:
+    bar = Progress(f"bench [{name}]", "steps", sys.stderr.isatty() and not args.quiet)
+    for done, step in enumerate(ENGINE_STEPS):
+        bar(done, len(ENGINE_STEPS))  # the steps done, and the time left at their pace
         spec = {"step": step, "url": url, "facts": str(facts), "workdir": str(workdir), "batch": args.batch,
                 "singles": args.appends, "count": args.appends,
                 "profile": str(args.profile / f"{name}-{step}.txt") if args.profile else None}

@@ -72,7 +72,10 @@ def read_rows(reads: dict) -> list[tuple]:
             process("billing explain NUMBER (process)", "explain_cli"),
             ("GET /invoices?client=", f"p50 {api['p50']:.1f} ms, p99 {api['p99']:.1f} ms ({api['count']} requests)", "-",
              None, None, None),
-            process("billing verify (process)", "verify_cli")]
+            process("billing receivables, all clients (process)", "receivables_cli"),
+            process("billing verify (process)", "verify_cli"),
+            *((f"console page {page}", f"p50 {t['p50']:.0f} ms, p99 {t['p99']:.0f} ms ({t['count']} loads)", "-",
+               None, None, None) for page, t in reads.get("console_ms", {}).items())]
 
 
 def cold_row(cold: dict) -> dict:
@@ -130,6 +133,8 @@ def read_targets(add, name: str, reads: dict, size_note: str) -> None:
     peak = max(reads[k]["peak_rss_mb"] for k in ("first_read_cli", "all_invoices_cli", "invoices_cli", "explain_cli",
                                                    "verify_cli"))
     add("these reads < 200 MB", name, f"{peak:.0f} MB", peak < 200, size_note)
+    for page, t in reads.get("console_ms", {}).items():
+        add(f"console page {page} < 200 ms (p99)", name, f"{t['p99']:.0f} ms", t["p99"] < 200, size_note)
 
 
 def targets_table(rows: list[dict]) -> str:

@@ -247,6 +247,32 @@ def api_latencies(url: str, clients: list[str], rounds: int) -> dict:
     return {"requests": len(latencies), "latency_ms": percentiles(latencies)}
 
 
+CONSOLE_PAGES = ("/console/invoices", "/console/invoices?client={client}", "/console/invoices/{number}",
+                 "/console/receivables", "/console/attestations?year=2026", "/console/replay")
+
+
+def console_latencies(url: str, clients: list[str], numbers: list[str], rounds: int) -> dict:
+    """Each console page (issue 18) through a real `billing serve`, logged in as an auditor of
+    both providers: the server's whole answer, `rounds` times after one warm-up round."""
+    import httpx
+
+    from tests.http_server import new_token, running_server
+
+    _, secret = new_token(url, "auditor", "both", "bench-console")
+    pages: dict[str, list[float]] = {page: [] for page in CONSOLE_PAGES}
+    with running_server(url, Path(os.environ.get("TMPDIR", "/tmp")) / "bench-console.log",
+                        options=("--insecure-dev",)) as base, \
+            httpx.Client(base_url=base, cookies={"billing_console": secret}, timeout=120) as http:
+        for n in range(rounds + 1):
+            for page in CONSOLE_PAGES:
+                path = page.format(client=clients[n % len(clients)], number=numbers[n % len(numbers)])
+                start = time.perf_counter()
+                http.get(path).raise_for_status()
+                if n:
+                    pages[page].append(time.perf_counter() - start)
+    return {page: percentiles(times) for page, times in pages.items()}
+
+
 def reads(spec: dict) -> dict:
     """Finance's reads: all invoices, one client's, processes and the API."""
     clients, numbers = read_clients(spec["url"])
@@ -260,7 +286,9 @@ def reads(spec: dict) -> dict:
         "invoices_cli": timed_commands([[*billing, "invoices", "--client", c, *db] for c in clients * runs]),
         "explain_cli": timed_commands([[*billing, "explain", n, *db] for n in numbers]),
         "api_invoices": api_latencies(spec["url"], clients, spec.get("api_rounds", 20)),
+        "receivables_cli": timed_commands([[*billing, "receivables", "--as-of", "2027-03-31", *db]] * runs),
         "verify_cli": timed_commands([[*billing, "verify", *db]]),
+        "console_ms": console_latencies(spec["url"], clients, numbers, spec.get("console_rounds", 5)),
     }
 
 

@@ -1,0 +1,72 @@
+"""Auditors' pages: the history replayed under a chosen terms version (shipped, or a TOML file
+uploaded) with its differences line by line, and `billing verify`'s findings."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from domain.errors import BillingError
+from infrastructure.cli.wiring import log_key
+from infrastructure.http.console.rendering import page
+from infrastructure.http.console.session import PATH, checked_form, needing
+from infrastructure.http.tokens import ApiToken
+from infrastructure.terms_files import load_version
+from application.replay import replay_by_group
+from application.verify_service import verify_store
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+auditor = needing("replay")
+
+
+def versions(s: Any, token: ApiToken) -> list[str]:
+    return [t.reference for t in s.catalog.all() if t.provider in token.providers]
+
+
+@router.get("/replay")
+async def replay_form(request: Request, token: ApiToken = Depends(auditor)) -> Response:
+    return page(request, "replay.html", token, "replay", "Rejouer l'historique",
+                versions=versions(request.app.state.services, token), chosen=None, report=None)
+
+
+@router.post("/replay")
+async def replay(request: Request, token: ApiToken = Depends(auditor), csrf: str = Form(""), terms: str = Form(""),
+                 file: UploadFile | None = File(None)) -> Response:
+    checked_form(request, csrf)
+    s = request.app.state.services
+    upload = await file.read() if file is not None and file.filename else None
+    try:
+        report = await run_in_threadpool(replayed, s, token, terms, upload)
+        error = None
+    except BillingError as exc:
+        report, error = None, str(exc)
+    changed = [r for r in report["lines"] if r["difference"] != "0.00"] if report else []
+    return page(request, "replay.html", token, "replay", "Rejouer l'historique", status=422 if error else 200,
+                versions=versions(s, token), chosen=terms, report=report, changed=changed, error=error)
+
+
+def replayed(s: Any, token: ApiToken, terms: str, upload: bytes | None) -> dict[str, Any]:
+    """The replay report under the shipped version `terms`, or under the uploaded file."""
+    if upload is None:
+        catalog, version = load_version(terms)
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "auditor.toml"
+            path.write_bytes(upload)
+            catalog, version = load_version(str(path))
+    if version.provider not in token.providers:
+        raise BillingError(f"les conditions {version.reference} sont celles de {version.provider}, hors du périmètre")
+    return replay_by_group(s.ledgers(), catalog, version, s.documents_horizon()).as_dict()
+
+
+@router.get("/verify")
+async def verify(request: Request, token: ApiToken = Depends(auditor)) -> Response:
+    s = request.app.state.services
+    findings, anchors = await run_in_threadpool(verify_store, s.app, s.catalog, log_key(), [], s.client_events)
+    return page(request, "verify.html", token, "verify", "Vérifier le journal et les documents",
+                findings=[f.as_dict() for f in findings], anchor=anchors[0].text())

@@ -1,0 +1,103 @@
+"""What the console's pages show, read as the API and the command line read it: invoices and
+attestations from the kept rows (`--known-at`: the fold of what was known then), receivables
+from the kept rows, a document with its explanation from its client's events."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+
+from domain.calendar import end_of_day
+from infrastructure.ecb_rates import load_ecb_rates
+from infrastructure.http.tokens import ApiToken
+from projections import row_reads
+from projections.receivable_rows import receivable_rows
+from application.books.attestations import attestation_rows
+from application.books.invoices import InvoiceFilter, invoice_rows
+from application.books.receivables import receivables
+
+PAGE = 100  # documents per page of the list
+STATUSES = {"paid": "payée", "open": "ouverte", "overdue": "en retard"}
+
+
+@dataclass(frozen=True)
+class Search:
+    as_of: date
+    known_at: datetime | None = None
+    provider: str | None = None
+    client: str | None = None
+    from_date: date | None = None
+    to_date: date | None = None
+    status: str | None = None
+
+
+def status(row: dict[str, Any], as_of: date) -> str:
+    if Decimal(row["balance"]) <= 0:
+        return "paid"
+    return "overdue" if date.fromisoformat(row["due_on"]) < as_of else "open"
+
+
+def invoices(s: Any, token: ApiToken, q: Search) -> tuple[list[dict[str, Any]], bool]:
+    """The first PAGE documents found, newest first, and whether there are more."""
+    def found(rows: Iterator[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+        kept = (r | {"status": status(r, q.as_of)} for r in rows if r["provider"] in token.providers)
+        page = list(islice((r for r in kept if q.status in (None, r["status"])), PAGE + 1))
+        return page[:PAGE], len(page) > PAGE
+
+    if q.known_at is not None:
+        keep = InvoiceFilter(q.provider, q.client, q.from_date, q.to_date)
+        rows = invoice_rows(s.ledger(q.client, q.known_at), s.catalog, keep, end_of_day(q.as_of), s.identities)
+        return found(reversed(rows))
+    with s.rows([q.client] if q.client else None) as sql:
+        return found(row_reads.newest_invoice_rows(sql, q.as_of, q.provider, q.client, q.from_date, q.to_date))
+
+
+def payments_of(s: Any, number: str) -> list[list]:
+    """The document's settlement as of each day it changed: [day, paid, balance, URSSAF status]."""
+    with s.rows() as sql:
+        return row_reads.document_steps(sql, number)[1:]  # the first holds before anything
+
+
+def receivable_list(s: Any, token: ApiToken, q: Search) -> list[dict[str, Any]]:
+    """Every client's receivable within the token's scope. The same question asked again of the
+    same log (its head) is answered from the last answers kept in this process."""
+    rates = load_ecb_rates()
+    if q.known_at is not None:
+        rows = [r for ledger in s.ledgers(None, q.known_at) for r in receivables(ledger, s.catalog, rates, q.as_of,
+                                                                                 q.provider)]
+        return [r.as_dict() for r in rows if r.provider in token.providers]
+    with s.rows() as sql:
+        key = (sql.log_head(), q.as_of, q.provider, token.providers)
+        if key not in ANSWERS:
+            rows = [r.as_dict() for r in receivable_rows(sql, s.catalog, rates, q.as_of, q.provider)]
+            ANSWERS[key] = [r for r in rows if r["provider"] in token.providers]
+            while len(ANSWERS) > KEPT_ANSWERS:
+                ANSWERS.pop(next(iter(ANSWERS)))
+        return ANSWERS[key]
+
+
+KEPT_ANSWERS = 8
+ANSWERS: dict[tuple, list[dict[str, Any]]] = {}  # (log head, as of, provider, scope) → rows, oldest first
+
+
+def revenue_by_month(s: Any, token: ApiToken) -> dict[str, dict[str, Decimal]]:
+    """Invoiced TTC (credit notes deducted) per month of issue and provider (the invoices view)."""
+    months: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    s.follow_projections()  # the invoices view, which a store only ever read through its rows lacks
+    with s.rows() as sql:
+        for month, provider, ttc in row_reads.issued_totals(sql):
+            if provider in token.providers:
+                months[month][provider] += Decimal(ttc)
+    return months
+
+
+def attestation_list(s: Any, year: int, known_at: datetime | None, client: str | None = None) -> list[dict[str, Any]]:
+    if known_at is not None:
+        return attestation_rows(s.ledger(client, known_at), s.catalog, year, client)
+    with s.rows([client] if client else None) as sql:
+        return row_reads.attestation_rows(sql, year, client)

@@ -1,0 +1,194 @@
+"""The finance and audit console (issue 18), driven in a real headless Chromium through a real
+`billing serve`: login, a search, a document page, a PDF download, a replay diff, and a token of
+one provider that never shows the other's data. A screenshot of each page is written under the
+test's temporary folder."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.billing_cli import run_billing
+from tests.http_facts import Api
+from tests.http_server import running_server
+
+AUDIT_NOTICE = """derived_from = "CGV-2025-09-02"
+reference = "AUDIT-ETS-NOTICE-1"
+title = "Audit: cancellations late under one hour's notice"
+
+[cancellation]
+notice_hours = 1
+"""
+FRENCH_AMOUNT = re.compile(r"^-?\d{1,3}(?:[\u202f\u00a0 ]\d{3})*,\d{2}[\u00a0 ]€$")
+FRENCH_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
+
+
+@pytest.fixture
+def console(db_url: str, tmp_path: Path) -> Iterator[Api]:
+    with running_server(db_url, tmp_path / "server.log") as base:
+        api = Api(base, db_url, tmp_path / "server.log")
+        api.load_both_histories()
+        run_billing("advance", "--to", "2026-09-30", db=db_url)
+        yield api
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
+    options = Options()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                     "--lang=fr-FR"):
+        options.add_argument(argument)
+    options.binary_location = shutil.which("chromium") or "chromium"
+    options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path / "downloads"),
+                                              "download.prompt_for_download": False})
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or "chromedriver"))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def log_in(browser: WebDriver, base: str, secret: str, shots: Path) -> None:
+    browser.get(f"{base}/console/invoices")  # not logged in: to the login page
+    assert browser.current_url.endswith("/console/login")
+    shot(browser, shots, "login")
+    browser.find_element(By.ID, "token").send_keys(secret)
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "form button"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Factures et avoirs"
+
+
+def submit(browser: WebDriver, element: WebElement) -> None:
+    """Clicks, and waits for the next page to replace this one."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 30).until(staleness_of(page))
+
+
+def shot(browser: WebDriver, folder: Path, name: str) -> None:
+    folder.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(folder / f"{name}.png"))
+
+
+def cells(browser: WebDriver, column: int) -> list[str]:
+    return [row.find_elements(By.TAG_NAME, "td")[column].text
+            for row in browser.find_elements(By.CSS_SELECTOR, "main table tbody tr")]
+
+
+def test_finance_searches_reads_a_document_and_downloads_its_pdf(console: Api, browser: WebDriver,
+                                                                  tmp_path: Path) -> None:
+    shots = tmp_path / "screenshots"
+    log_in(browser, console.base, console.token("finance", "etincelle"), shots)
+    cookie = browser.get_cookie("billing_console")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert "billing_console" not in browser.execute_script("return document.cookie")  # no script reads it
+    shot(browser, shots, "invoices")
+    numbers = cells(browser, 0)
+    assert numbers and all(n.startswith("ETS-") for n in numbers)
+    assert all(FRENCH_AMOUNT.match(a) for a in cells(browser, 4)), cells(browser, 4)
+    assert all(FRENCH_DATE.match(d) for d in cells(browser, 2))
+
+    client_id = cells(browser, 1)[0]  # a search: that client's overdue documents
+    browser.find_element(By.ID, "client").send_keys(client_id)
+    Select(browser.find_element(By.ID, "status")).select_by_value("overdue")
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "form.search button"))
+    assert set(cells(browser, 1)) <= {client_id} and set(cells(browser, 6)) <= {"en retard"}
+    shot(browser, shots, "search")
+
+    browser.get(f"{console.base}/console/invoices?client={client_id}")
+    submit(browser, browser.find_element(By.LINK_TEXT, cells(browser, 0)[0]))
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert {"Lignes", "Mentions", "Paiements", "Explication"} <= set(page.splitlines())
+    assert "fait " in page and "Règle : CGV art." in page  # the facts and clauses behind its lines
+    shot(browser, shots, "document")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "PDF").click()
+    pdf = downloaded(tmp_path / "downloads")
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    browser.get(f"{console.base}/console/receivables")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg[role=img]")) == 2  # ageing and revenue charts
+    shot(browser, shots, "receivables")
+    browser.get(f"{console.base}/console/attestations?year=2026")
+    assert cells(browser, 0)
+    shot(browser, shots, "attestations")
+
+
+def downloaded(folder: Path, seconds: float = 30) -> Path:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done = [p for p in folder.glob("*.pdf")] if folder.exists() else []
+        if done:
+            return done[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no PDF downloaded into {folder}")
+
+
+def test_an_auditor_replays_an_uploaded_version_and_sees_each_difference(console: Api, browser: WebDriver,
+                                                                         tmp_path: Path) -> None:
+    shots = tmp_path / "screenshots"
+    log_in(browser, console.base, console.token("auditor", "etincelle"), shots)
+    browser.get(f"{console.base}/console/replay")
+    version = tmp_path / "audit.toml"
+    version.write_text(AUDIT_NOTICE)
+    browser.find_element(By.ID, "file").send_keys(str(version))
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "form.search button"))
+    assert "Sous AUDIT-ETS-NOTICE-1" in browser.find_element(By.CSS_SELECTOR, "p.totals").text
+    changed = browser.find_elements(By.CSS_SELECTOR, "tr.diff")
+    assert changed and any("late_cancellation" in row.text for row in changed)
+    shot(browser, shots, "replay")
+    browser.get(f"{console.base}/console/verify")
+    assert "Vérifié" in browser.find_element(By.TAG_NAME, "main").text
+    shot(browser, shots, "verify")
+
+
+def test_a_token_of_one_provider_never_shows_the_others_data(console: Api, browser: WebDriver,
+                                                             tmp_path: Path) -> None:
+    ets_numbers = [r["number"] for r in run_billing_json(console, "invoices", "--provider", "etincelle")]
+    log_in(browser, console.base, console.token("finance", "btbconnect"), tmp_path / "screenshots")
+    for path in ("/console/invoices", "/console/receivables", "/console/invoices?client=E-PER"):
+        browser.get(console.base + path)
+        assert "ETS-" not in browser.page_source and "E-PER" not in cells_text(browser)
+    browser.get(f"{console.base}/console/invoices/{ets_numbers[0]}")
+    assert ets_numbers[0] not in browser.find_element(By.TAG_NAME, "h1").text
+    assert "aucun document" in browser.find_element(By.TAG_NAME, "main").text
+    browser.get(f"{console.base}/console/attestations?year=2026")
+    assert "hors du périmètre" in browser.find_element(By.TAG_NAME, "main").text
+    secret = browser.get_cookie("billing_console")["value"]
+    with httpx.Client(base_url=console.base, cookies={"billing_console": secret}) as c:
+        assert c.get(f"/console/invoices/{ets_numbers[0]}/pdf").status_code == 404
+
+
+def cells_text(browser: WebDriver) -> str:
+    return " ".join(cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "main td"))
+
+
+def run_billing_json(api: Api, *args: str) -> list[dict]:
+    import json
+
+    return json.loads(run_billing(*args, "--format", "json", db=api.db).stdout)
+
+
+def test_forms_without_their_csrf_token_are_refused(console: Api) -> None:
+    secret = console.token("auditor", "etincelle")
+    with httpx.Client(base_url=console.base, cookies={"billing_console": secret}) as c:
+        assert c.post("/console/logout").status_code == 403  # another site's form: no CSRF token
+        assert c.post("/console/replay", data={"terms": "CGV-2025-09-02", "csrf": "forged"}).status_code == 403
+        page = c.get("/console/replay").text
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+        assert c.post("/console/replay", data={"terms": "CGV-2025-09-02", "csrf": csrf}).status_code == 200
+    with httpx.Client(base_url=console.base) as c:
+        refused = c.post("/console/login", data={"token": "bk_00000000_" + "x" * 43})
+        assert refused.status_code == 401 and "Jeton inconnu" in refused.text
