@@ -3,23 +3,20 @@ XML), receivables with their ageing and the revenue by month, attestations with 
 
 from __future__ import annotations
 
-from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from domain.calendar import paris_date
-from domain.money import fmt
 from infrastructure.clock import system_clock
-from infrastructure.http.console import charts, reads
+from infrastructure.http.console import reads
 from infrastructure.http.console.rendering import BadQuery, day_of, known_at_of, page
 from infrastructure.http.console.session import PATH, ForbiddenPage, needing
 from infrastructure.http.reads_api import one_invoice
 from infrastructure.http.tokens import ApiToken
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
-SHOWN = 200  # rows of a client table on one page; a search finds the others
 reader = needing("read")
 
 
@@ -73,16 +70,8 @@ async def document_file(request: Request, number: str, kind: str, token: ApiToke
 async def receivables(request: Request, token: ApiToken = Depends(reader), as_of: str | None = None,
                       known_at: str | None = None) -> Response:
     q = search(token, None, None, None, None, as_of, known_at)
-    s = request.app.state.services
-    rows = await run_in_threadpool(reads.receivable_list, s, token, q)
-    months = await run_in_threadpool(reads.revenue_by_month, s, token)
-    totals = {k: fmt(sum((Decimal(r[k]) for r in rows), Decimal(0)))
-              for k in ("outstanding", "overdue", "penalties", "awaiting_urssaf")}
-    owing = sorted((r for r in rows if any(Decimal(r[k]) for k in ("outstanding", "credit", "penalties"))),
-                   key=lambda r: (-Decimal(r["outstanding"]), r["client_id"]))
-    return page(request, "receivables.html", token, "receivables", "Créances", known_at=q.known_at, q=q,
-                rows=owing[:SHOWN], owing=len(owing), clients=len(rows), totals=totals,
-                ageing=charts.ageing_chart(owing), revenue=charts.revenue_chart(months))
+    view = await run_in_threadpool(reads.receivables_view, request.app.state.services, token, q)
+    return page(request, "receivables.html", token, "receivables", "Créances", known_at=q.known_at, q=q, **view)
 
 
 @router.get("/attestations")
@@ -93,7 +82,7 @@ async def attestations(request: Request, token: ApiToken = Depends(reader), year
     year, moment = year or paris_date(system_clock()).year - 1, known_at_of(known_at)
     rows = await run_in_threadpool(reads.attestation_list, request.app.state.services, year, moment, client or None)
     return page(request, "attestations.html", token, "attestations", f"Attestations fiscales {year}",
-                known_at=moment, rows=rows[:SHOWN], found=len(rows), year=year, client=client or "")
+                known_at=moment, rows=rows[:reads.SHOWN], found=len(rows), year=year, client=client or "")
 
 
 @router.get("/attestations/{year}/{client}/pdf")

@@ -13,6 +13,8 @@ from itertools import islice
 from typing import Any
 
 from domain.calendar import end_of_day
+from domain.money import fmt
+from infrastructure.http.console import charts
 from infrastructure.ecb_rates import load_ecb_rates
 from infrastructure.http.tokens import ApiToken
 from projections import row_reads
@@ -22,6 +24,7 @@ from application.books.invoices import InvoiceFilter, invoice_rows
 from application.books.receivables import receivables
 
 PAGE = 100  # documents per page of the list
+SHOWN = 200  # rows of a client table on one page; a search finds the others
 STATUSES = {"paid": "payée", "open": "ouverte", "overdue": "en retard"}
 
 
@@ -63,26 +66,43 @@ def payments_of(s: Any, number: str) -> list[list]:
         return row_reads.document_steps(sql, number)[1:]  # the first holds before anything
 
 
+def receivables_view(s: Any, token: ApiToken, q: Search) -> dict[str, Any]:
+    """What the receivables page shows (the clients owing most, totals, charts). The same question
+    asked again of the same log (its head) is answered from the answers kept in this process."""
+    if q.known_at is not None:
+        return receivables_page(receivable_list(s, token, q), revenue_by_month(s, token))
+    with s.rows() as sql:
+        key = (sql.log_head(), q.as_of, q.provider, token.providers)
+    if key not in ANSWERS:
+        ANSWERS[key] = receivables_page(receivable_list(s, token, q), revenue_by_month(s, token))
+        while len(ANSWERS) > KEPT_ANSWERS:
+            ANSWERS.pop(next(iter(ANSWERS)))
+    return ANSWERS[key]
+
+
+KEPT_ANSWERS = 8
+ANSWERS: dict[tuple, dict[str, Any]] = {}  # (log head, as of, provider, scope) → the page's data, oldest first
+
+
+def receivables_page(rows: list[dict[str, Any]], months: dict[str, dict[str, Decimal]]) -> dict[str, Any]:
+    owing = sorted((r for r in rows if any(Decimal(r[k]) for k in ("outstanding", "credit", "penalties"))),
+                   key=lambda r: (-Decimal(r["outstanding"]), r["client_id"]))
+    totals = {k: fmt(sum((Decimal(r[k]) for r in rows), Decimal(0)))
+              for k in ("outstanding", "overdue", "penalties", "awaiting_urssaf")}
+    return {"rows": owing[:SHOWN], "owing": len(owing), "clients": len(rows), "totals": totals,
+            "ageing": charts.ageing_chart(owing), "revenue": charts.revenue_chart(months)}
+
+
 def receivable_list(s: Any, token: ApiToken, q: Search) -> list[dict[str, Any]]:
-    """Every client's receivable within the token's scope. The same question asked again of the
-    same log (its head) is answered from the last answers kept in this process."""
+    """Every client's receivable within the token's scope."""
     rates = load_ecb_rates()
     if q.known_at is not None:
         rows = [r for ledger in s.ledgers(None, q.known_at) for r in receivables(ledger, s.catalog, rates, q.as_of,
                                                                                  q.provider)]
-        return [r.as_dict() for r in rows if r.provider in token.providers]
-    with s.rows() as sql:
-        key = (sql.log_head(), q.as_of, q.provider, token.providers)
-        if key not in ANSWERS:
-            rows = [r.as_dict() for r in receivable_rows(sql, s.catalog, rates, q.as_of, q.provider)]
-            ANSWERS[key] = [r for r in rows if r["provider"] in token.providers]
-            while len(ANSWERS) > KEPT_ANSWERS:
-                ANSWERS.pop(next(iter(ANSWERS)))
-        return ANSWERS[key]
-
-
-KEPT_ANSWERS = 8
-ANSWERS: dict[tuple, list[dict[str, Any]]] = {}  # (log head, as of, provider, scope) → rows, oldest first
+    else:
+        with s.rows() as sql:
+            rows = list(receivable_rows(sql, s.catalog, rates, q.as_of, q.provider))
+    return [r.as_dict() for r in rows if r.provider in token.providers]
 
 
 def revenue_by_month(s: Any, token: ApiToken) -> dict[str, dict[str, Decimal]]:
