@@ -48,18 +48,25 @@ def console(db_url: str, tmp_path: Path) -> Iterator[Api]:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[WebDriver]:
+    driver = chromium(tmp_path)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def chromium(tmp_path: Path, phone: bool = False) -> WebDriver:
     options = Options()
+    if phone:  # a phone's screen: 390 CSS pixels wide
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844,
+                                                                               "pixelRatio": 3}})
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
                      "--lang=fr-FR"):
         options.add_argument(argument)
     options.binary_location = shutil.which("chromium") or "chromium"
     options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path / "downloads"),
                                               "download.prompt_for_download": False})
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or "chromedriver"))
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    return webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or "chromedriver"))
 
 
 def log_in(browser: WebDriver, base: str, secret: str, shots: Path) -> None:
@@ -149,6 +156,12 @@ def test_an_auditor_replays_an_uploaded_version_and_sees_each_difference(console
     changed = browser.find_elements(By.CSS_SELECTOR, "tr.diff")
     assert changed and any("late_cancellation" in row.text for row in changed)
     shot(browser, shots, "replay")
+    field = browser.find_element(By.ID, "known_at")  # before anything was recorded (typed as the locale shows it)
+    browser.execute_script("arguments[0].value = '2000-01-01T00:00:00'", field)
+    Select(browser.find_element(By.ID, "terms")).select_by_value("CGV-2025-09-02")
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "form.search button"))
+    assert "Tel que connu le 2000-01-01" in browser.find_element(By.CSS_SELECTOR, "p.known").text
+    assert "facturé 0,00" in browser.find_element(By.CSS_SELECTOR, "p.totals").text  # nothing known then
     browser.get(f"{console.base}/console/verify")
     assert "Vérifié" in browser.find_element(By.TAG_NAME, "main").text
     shot(browser, shots, "verify")
@@ -192,3 +205,19 @@ def test_forms_without_their_csrf_token_are_refused(console: Api) -> None:
     with httpx.Client(base_url=console.base) as c:
         refused = c.post("/console/login", data={"token": "bk_00000000_" + "x" * 43})
         assert refused.status_code == 401 and "Jeton inconnu" in refused.text
+
+
+def test_the_pages_fit_a_phone(console: Api, tmp_path: Path) -> None:
+    phone = chromium(tmp_path, phone=True)
+    try:
+        shots = tmp_path / "phone"
+        log_in(phone, console.base, console.token("auditor", "etincelle"), shots)
+        number = cells(phone, 0)[0]
+        for name, path in (("invoices", "/console/invoices"), ("document", f"/console/invoices/{number}"),
+                           ("receivables", "/console/receivables"), ("replay", "/console/replay")):
+            phone.get(console.base + path)
+            width = phone.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1] == 390, (path, width)  # wide tables scroll inside the page, never it
+            shot(phone, shots, name)
+    finally:
+        phone.quit()

@@ -4,6 +4,7 @@ uploaded) with its differences line by line, and `billing verify`'s findings."""
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.errors import BillingError
 from infrastructure.cli.wiring import log_key
-from infrastructure.http.console.rendering import page
+from infrastructure.http.console.rendering import known_at_of, page
 from infrastructure.http.console.session import PATH, checked_form, needing
 from infrastructure.http.tokens import ApiToken
 from infrastructure.terms_files import load_version
-from application.replay import replay_by_group
+from application.replay import replay as replay_history, replay_by_group
 from application.verify_service import verify_store
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -36,22 +37,24 @@ async def replay_form(request: Request, token: ApiToken = Depends(auditor)) -> R
 
 @router.post("/replay")
 async def replay(request: Request, token: ApiToken = Depends(auditor), csrf: str = Form(""), terms: str = Form(""),
-                 file: UploadFile | None = File(None)) -> Response:
+                 file: UploadFile | None = File(None), known_at: str = Form("")) -> Response:
     checked_form(request, csrf)
-    s = request.app.state.services
+    s, moment = request.app.state.services, known_at_of(known_at)
     upload = await file.read() if file is not None and file.filename else None
     try:
-        report = await run_in_threadpool(replayed, s, token, terms, upload)
+        report = await run_in_threadpool(replayed, s, token, terms, upload, moment)
         error = None
     except BillingError as exc:
         report, error = None, str(exc)
     changed = [r for r in report["lines"] if r["difference"] != "0.00"] if report else []
     return page(request, "replay.html", token, "replay", "Rejouer l'historique", status=422 if error else 200,
-                versions=versions(s, token), chosen=terms, report=report, changed=changed, error=error)
+                known_at=moment, versions=versions(s, token), chosen=terms, report=report, changed=changed,
+                error=error)
 
 
-def replayed(s: Any, token: ApiToken, terms: str, upload: bytes | None) -> dict[str, Any]:
-    """The replay report under the shipped version `terms`, or under the uploaded file."""
+def replayed(s: Any, token: ApiToken, terms: str, upload: bytes | None, known_at: datetime | None) -> dict[str, Any]:
+    """The replay report under the shipped version `terms`, or under the uploaded file; as known
+    at a recorded time, the history of what was recorded by then (as `billing replay --known-at`)."""
     if upload is None:
         catalog, version = load_version(terms)
     else:
@@ -61,6 +64,8 @@ def replayed(s: Any, token: ApiToken, terms: str, upload: bytes | None) -> dict[
             catalog, version = load_version(str(path))
     if version.provider not in token.providers:
         raise BillingError(f"les conditions {version.reference} sont celles de {version.provider}, hors du périmètre")
+    if known_at is not None:
+        return replay_history(s.ledger(None, known_at), catalog, version).as_dict()
     return replay_by_group(s.ledgers(), catalog, version, s.documents_horizon()).as_dict()
 
 
