@@ -24,7 +24,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.billing_cli import run_billing
 from tests.http_facts import Api
-from tests.http_server import running_server
+from tests.http_server import new_token, running_server
 
 AUDIT_NOTICE = """derived_from = "CGV-2025-09-02"
 reference = "AUDIT-ETS-NOTICE-1"
@@ -221,3 +221,16 @@ def test_the_pages_fit_a_phone(console: Api, tmp_path: Path) -> None:
             shot(phone, shots, name)
     finally:
         phone.quit()
+
+
+def console_secret(db: str) -> str:
+    return new_token(db, "finance", "etincelle", "console")[1]
+
+
+def test_logins_refused_too_often_are_refused_for_a_while(db_url: str, tmp_path: Path) -> None:
+    limits = {"BILLING_HTTP_MAX_FAILURES": "3", "BILLING_HTTP_FAILURE_WINDOW": "60"}
+    with running_server(db_url, tmp_path / "server.log", settings=limits) as base, httpx.Client(base_url=base) as c:
+        wrong = {"token": "bk_00000000_" + "x" * 43}
+        assert [c.post("/console/login", data=wrong).status_code for _ in range(3)] == [401, 401, 401]
+        limited = c.post("/console/login", data={"token": console_secret(db_url)})  # even the right token, now
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
