@@ -27,7 +27,8 @@ from application.books.receivables import receivables
 from tests.billing_cli import billing_json, jsonl
 from tests.services import Engine, engine_on
 from tests.test_any_arrival_order import END, SETTINGS, btb_histories, ets_histories
-from tests.test_etincelle_scenario import booked, client, held
+from tests.test_btb_scenario import history as btb_history
+from tests.test_etincelle_scenario import booked, client, held, history as ets_history
 
 YEARS = (2025, 2026, 2027, 2031)  # 2031: nothing paid nor attested, every client of L'Étincelle has its row
 
@@ -111,4 +112,34 @@ def test_the_command_sees_events_no_view_followed_yet(db_url: str) -> None:
         engine.advance(date(2026, 1, 31))  # these services follow no view: the log is ahead of them
         assert [r["number"] for r in billing_json("invoices", db=db_url)] == ["ETS-2026-00001"]
     finally:
+        engine.close()
+
+
+def test_rows_rewritten_by_two_processes_equal_those_of_one(db_url: str) -> None:
+    from infrastructure.parallel_rows import rewrite_in_parallel
+    from projections.row_writes import ROW_TABLES, stale_marks
+
+    engine = Engine(db_url)
+    sql = SqlSession(db_url)
+    try:
+        engine.ingest(*btb_history(), *ets_history())
+        engine.advance(date(2026, 9, 30))
+
+        def rewritten(by_two: bool) -> dict[str, list[tuple]]:
+            with sql.reading():
+                clients = sorted({c for (c, _, _) in sql.execute("receivables.clients", [None])})
+            with sql.transaction():
+                sql.insert("stale.mark", [(c, 1) for c in clients])  # every client stale, as after a month-end
+            if by_two:
+                assert rewrite_in_parallel(db_url, clients, 2) == len(clients)
+            else:
+                refresh(engine.app, sql, engine.catalog, engine.identities)
+            assert stale_marks(sql, None) == {}
+            with sql.reading():
+                return {table: sorted(sql.execute("table.all", table=table)) for table in ROW_TABLES}
+
+        refresh(engine.app, sql, engine.catalog, engine.identities)
+        assert rewritten(by_two=True) == rewritten(by_two=False)
+    finally:
+        sql.close()
         engine.close()

@@ -22,8 +22,10 @@ from infrastructure.store import database_url, open_app
 from infrastructure.terms_files import load_catalog
 from infrastructure.vault import Vault
 from application.client_folds import (client_events, client_ledger, document_client, documents_horizon,
-                                      ledgers_by_group)
+                                      ledgers_by_group, rows_followed)
 from application.kept_rows import refresh
+from infrastructure.parallel_rows import PARALLEL_FROM, rewrite_in_parallel, workers
+from projections.row_writes import stale_marks
 from application.progress import Progress, no_progress
 from projections.stream_queries import all_clients
 from projections.row_reads import up_to_date
@@ -87,8 +89,19 @@ class Services:
         default) rewritten first if events changed them since."""
         with self._sql() as sql:
             if not up_to_date(sql, self.app.recorder.max_notification_id() or 0, client_ids):
-                refresh(self.app, sql, self.catalog, self.identities, client_ids)
+                self._rewrite_stale(sql, client_ids)
             yield sql
+
+    def _rewrite_stale(self, sql: SqlSession, client_ids: Sequence[str] | None) -> None:
+        """The stale clients' rows rewritten: shared between processes when they are many
+        (infrastructure/parallel_rows.py), then whatever is left by this one."""
+        count = workers()
+        if client_ids is None and count > 1:
+            rows_followed(self.app, sql)
+            stale = sorted(stale_marks(sql, None))
+            if len(stale) >= PARALLEL_FROM:
+                rewrite_in_parallel(self.url, stale, count)
+        refresh(self.app, sql, self.catalog, self.identities, client_ids)
 
     def client_events(self, client_ids: Sequence[str]) -> dict[str, list[Any]]:
         """Each of these clients' domain events (billing verify's checks client by client)."""
