@@ -38,12 +38,14 @@ def client_ledger(app: Application, sql: ViewSql, client_ids: Sequence[str], kno
 
 
 def ledgers_by_group(app: Application, sql: ViewSql, known_at: datetime | None = None,
-                     group: int = GROUP) -> Iterator[Ledger]:
+                     group: int = GROUP, share: tuple[int, int] = (0, 1)) -> Iterator[Ledger]:
     """Every client's aggregates, `group` clients at a time in the order of their ids: a read of
-    all clients computed group by group holds one group's fold, not the log's."""
+    all clients computed group by group holds one group's fold, not the log's. `share` (k, n):
+    only the k-th of every n groups, for n workers sharing the clients."""
     brought_up_to_date(app, sql)
     clients = all_clients(sql)
-    for i in range(0, len(clients), group):
+    taken, workers = share
+    for i in range(group * taken, len(clients), group * workers):
         yield client_ledger(app, sql, clients[i:i + group], known_at, facts=False)
 
 

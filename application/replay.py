@@ -92,13 +92,20 @@ def replay_by_group(
     """The replay of the whole history, a group of clients at a time: each client's documents
     follow from its own facts and the horizon alone, and a document key is one client's.
     `progress` is told the clients replayed."""
-    report, done = ReplayReport(version.reference), 0
+    parts, done = [], 0
     for ledger in ledgers:
-        part = replay(ledger, catalog, version, provider, client_id, from_date, to_date, horizon)
-        report.rows += part.rows
-        report.clients |= part.clients
+        parts.append(replay(ledger, catalog, version, provider, client_id, from_date, to_date, horizon))
         done += len(ledger.clients())
         progress(done, None)
+    return merged(version.reference, parts)
+
+
+def merged(reference: str, parts: Iterable[ReplayReport]) -> ReplayReport:
+    """One report of the replays of disjoint sets of clients: a document key is one client's."""
+    report = ReplayReport(reference)
+    for part in parts:
+        report.rows += part.rows
+        report.clients |= part.clients
     report.rows.sort(key=lambda row: row["key"])  # stable: each key's lines keep their order
     return report
 

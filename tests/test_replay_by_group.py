@@ -11,7 +11,7 @@ from hypothesis import given
 
 from application.client_folds import client_ledger, documents_horizon, ledgers_by_group
 from application.ledger import read_ledger
-from application.replay import replay, replay_by_group
+from application.replay import merged, replay, replay_by_group
 from infrastructure.terms_files import load_version
 from infrastructure.view_sql import SqlSession
 from tests.billing_cli import billing_json, jsonl
@@ -53,6 +53,9 @@ def test_replay_by_groups_equals_the_whole_folds(backend: str, tmp_path: Path, b
                 expected = replay(whole, catalog, version).as_dict()
                 groups = ledgers_by_group(engine.app, sql, group=1)
                 assert replay_by_group(groups, catalog, version, horizon).as_dict() == expected
+                shares = [replay_by_group(ledgers_by_group(engine.app, sql, group=1, share=(k, 2)), catalog, version,
+                                          horizon) for k in (1, 0)]  # two workers' shares, merged in any order
+                assert merged(version.reference, shares).as_dict() == expected
                 for c in whole.clients():
                     one = [client_ledger(engine.app, sql, [c.client_id], facts=False)]
                     assert replay_by_group(one, catalog, version, horizon, client_id=c.client_id).as_dict() == \
@@ -94,3 +97,21 @@ def test_a_late_subscriber_is_replayed_up_to_the_last_document_of_all(db_url: st
     finally:
         sql.close()
         engine.close()
+
+
+def test_two_processes_replay_as_one(db_url: str, tmp_path: Path) -> None:
+    from infrastructure.parallel_replay import replay_shared
+
+    billing_json("ingest", "-", db=db_url, stdin=jsonl(history()), check=False)
+    billing_json("advance", "--to", "2026-09-30", db=db_url)
+    (tmp_path / "derived.toml").write_text(DERIVED, encoding="utf-8")
+    alone = billing_json("replay", "--terms", str(tmp_path / "derived.toml"), db=db_url)
+    sql = SqlSession(db_url)
+    try:
+        engine = Engine(db_url)
+        horizon = documents_horizon(engine.app, sql)
+        engine.close()
+    finally:
+        sql.close()
+    shared = replay_shared(db_url, str(tmp_path / "derived.toml"), horizon, (None, None, None), 2)
+    assert shared.as_dict() == alone and alone["totals"]["difference"] != "0.00"

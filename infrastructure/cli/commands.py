@@ -16,6 +16,8 @@ from domain.errors import InvalidFact
 from domain.terms_diff import terms_diff as diff_in_words, terms_warnings
 from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.progress import shown
+from infrastructure.parallel_replay import replay_shared
+from infrastructure.parallel_rows import PARALLEL_FROM, workers
 from infrastructure.cli.wiring import log_key, services
 from infrastructure.clock import system_clock
 from infrastructure.demo import run_demo
@@ -124,8 +126,12 @@ def terms_check(args: argparse.Namespace) -> int:
 def replay(args: argparse.Namespace) -> int:
     catalog, version = load_version(args.terms)
     with services(args.db) as s:
-        if args.known_at is None:  # a group of clients at a time, or the one asked about
-            total = 1 if args.client else s.client_count()
+        total, count = (1 if args.client else s.client_count()), workers()
+        if args.known_at is None and not args.client and count > 1 and total >= PARALLEL_FROM:
+            filters = (args.provider, args.from_date, args.to_date)  # shared between processes
+            report = shown(args, "replay", "shares", lambda bar: replay_shared(
+                s.url, args.terms, s.documents_horizon(), filters, count, bar))
+        elif args.known_at is None:  # a group of clients at a time, or the one asked about
             report = shown(args, "replay", "clients", lambda bar: replay_by_group(
                 s.ledgers(args.client), catalog, version, s.documents_horizon(), args.provider, args.client,
                 args.from_date, args.to_date, lambda done, _: bar(done, total)))

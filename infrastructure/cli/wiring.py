@@ -64,13 +64,15 @@ class Services:
         with self._sql() as sql:
             return client_ledger(self.app, sql, [client], known_at, facts)
 
-    def ledgers(self, client: str | None = None, known_at: datetime | None = None) -> Iterator[Ledger]:
-        """About one client, that client's ledger; else every client's, a group at a time."""
+    def ledgers(self, client: str | None = None, known_at: datetime | None = None,
+                share: tuple[int, int] = (0, 1)) -> Iterator[Ledger]:
+        """About one client, that client's ledger; else every client's, a group at a time (with
+        `share` (k, n), the k-th of every n groups)."""
         if client is not None:
             yield self.ledger(client, known_at)
             return
         with self._sql() as sql:
-            yield from ledgers_by_group(self.app, sql, known_at)
+            yield from ledgers_by_group(self.app, sql, known_at, share=share)
 
     def documents_horizon(self) -> date | None:
         """The last due date of all issued documents (a replay made a group of clients at a time)."""
