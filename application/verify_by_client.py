@@ -48,18 +48,35 @@ class DocumentMark:
         return self.hash if self.intact else ""
 
 
+GroupFindings = list[tuple[int, list[Finding]]]  # (the group's first client's place, its drift findings)
+DriftOf = Callable[[list[str], set[str]], GroupFindings]  # the clients, the documents found altered → drift
+
+
 def document_findings_by_client(app: Any, catalog: TermsCatalog, client_events: ClientEvents,
-                                progress: Progress = no_progress) -> list[Finding]:
+                                progress: Progress = no_progress, drift: DriftOf | None = None) -> list[Finding]:
+    """`drift`: how the clients' drift is checked (by default here, a group at a time; the command
+    line may share the groups between processes)."""
     marks, sequences = document_marks(app)
     findings = chain_findings(marks) + sequence_findings(marks, sequences)
     altered = {f.number for f in findings}
     clients = sorted({m.client_id for m in marks})
-    for start in range(0, len(clients), GROUP):
-        progress(start, len(clients))
-        for client_id, events in client_events(clients[start:start + GROUP]).items():
-            findings += client_drift(events, catalog, altered)
+    groups = drift(clients, altered) if drift else groups_drift(catalog, client_events, clients, altered,
+                                                                progress=progress)
     progress(len(clients), len(clients))
-    return findings
+    return findings + [f for _, found in sorted(groups, key=lambda group: group[0]) for f in found]
+
+
+def groups_drift(catalog: TermsCatalog, client_events: ClientEvents, clients: list[str], altered: set[str],
+                 share: tuple[int, int] = (0, 1), progress: Progress = no_progress) -> GroupFindings:
+    """The drift of these clients' documents, GROUP clients at a time; with `share` (k, n), of
+    the k-th of every n groups only."""
+    taken, workers = share
+    found = []
+    for start in range(GROUP * taken, len(clients), GROUP * workers):
+        progress(start, len(clients))
+        events = client_events(clients[start:start + GROUP])
+        found.append((start, [f for client_id in events for f in client_drift(events[client_id], catalog, altered)]))
+    return found
 
 
 def document_marks(app: Any) -> tuple[list[DocumentMark], list[DocumentSequence]]:

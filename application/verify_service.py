@@ -7,7 +7,7 @@ from application.progress import Progress, no_progress
 from application.app import BillingApp
 from application.log_chain import check_log
 from application.findings import Finding
-from application.verify_by_client import ClientEvents, document_findings_by_client
+from application.verify_by_client import ClientEvents, DriftOf, document_findings_by_client
 from application.verify import chain_findings, drift_findings, sequence_findings
 from domain.issuing import DocumentSequence
 from domain.log_seal import Anchor
@@ -20,7 +20,8 @@ BROKEN = {"missing", "reordered"}  # a log that no longer folds: its documents c
 
 def verify_store(app: BillingApp, catalog: TermsCatalog, key: bytes | None = None,
                  expect: list[Anchor] = (), client_events: ClientEvents | None = None,
-                 progress: Progress = no_progress) -> tuple[list[Finding], list[Anchor]]:
+                 progress: Progress = no_progress, drift: DriftOf | None = None,
+                 ) -> tuple[list[Finding], list[Anchor]]:
     """The findings, and the heads of the log's chains as they stand (to keep outside as anchors).
     With `client_events`, the documents are checked client by client, in bounded memory, and
     `progress` is told the clients checked."""
@@ -28,7 +29,7 @@ def verify_store(app: BillingApp, catalog: TermsCatalog, key: bytes | None = Non
     if any(f.kind in BROKEN and not f.number.startswith("seal") for f in log_findings):
         return log_findings, anchors
     if client_events is not None:
-        return log_findings + document_findings_by_client(app, catalog, client_events, progress), anchors
+        return log_findings + document_findings_by_client(app, catalog, client_events, progress, drift), anchors
     return log_findings + document_findings(app, catalog), anchors
 
 

@@ -155,3 +155,16 @@ def test_a_changed_contract_fact_shows_as_drift_of_the_documents_it_made(sealed:
             if any(line["code"] == "subscription_fee" for line in i["lines"])}
     assert status == 1 and "altered" in kinds(report)
     assert drifted and drifted <= fees
+
+
+def test_two_processes_find_what_one_finds(sealed: str) -> None:
+    from application.verify_service import verify_store
+    from infrastructure.cli.wiring import services
+    from infrastructure.parallel_verify import shared_drift
+
+    edit(sealed, "SubscriptionStarted", b'"390.00"', b'"391.00"')  # drift of S-B's fee invoices, as above
+    with services(sealed) as s:
+        alone, _ = verify_store(s.app, s.catalog, None, [], s.client_events)
+        shared, _ = verify_store(s.app, s.catalog, None, [], s.client_events, drift=shared_drift(sealed, 2))
+    assert [f.kind for f in alone].count("drift") > 0
+    assert shared == alone  # the same findings, in the same order

@@ -17,6 +17,7 @@ from domain.terms_diff import terms_diff as diff_in_words, terms_warnings
 from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.progress import shown
 from infrastructure.parallel_replay import replay_shared
+from infrastructure.parallel_verify import shared_drift
 from infrastructure.parallel_rows import PARALLEL_FROM, workers
 from infrastructure.cli.wiring import log_key, services
 from infrastructure.clock import system_clock
@@ -186,8 +187,10 @@ def projections_rebuild(args: argparse.Namespace) -> int:
 
 def verify(args: argparse.Namespace) -> int:
     with services(args.db) as s:
+        count = workers()
+        drift = shared_drift(s.url, count) if count > 1 and s.client_count() >= PARALLEL_FROM else None
         findings, anchors = shown(args, "verify", "clients", lambda bar: verify_store(
-            s.app, s.catalog, log_key(), args.expect, s.client_events, bar))
+            s.app, s.catalog, log_key(), args.expect, s.client_events, bar, drift))
     whole, chains = anchors[0].text(), {a.chain: a.text() for a in anchors[1:]}
     if args.format == "json":
         print_json({"findings": [f.as_dict() for f in findings],
