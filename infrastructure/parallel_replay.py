@@ -5,13 +5,13 @@ line."""
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from datetime import date
 
 from application.progress import Progress, no_progress
 from application.replay import ReplayReport, merged
 from infrastructure.terms_files import load_version
+from infrastructure.workers import pool
 
 Filters = tuple["str | None", "date | None", "date | None"]  # provider, from, to
 
@@ -20,9 +20,8 @@ def replay_shared(url: str, terms: str, horizon: date | None, filters: Filters, 
                   progress: Progress = no_progress) -> ReplayReport:
     """The replay of every client under `terms` (a reference or an auditor's file) by `count`
     processes; `progress` is told the shares done."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(count, mp_context=context) as pool:
-        futures = [pool.submit(replay_share, url, terms, horizon, filters, (k, count)) for k in range(count)]
+    with pool(count) as processes:
+        futures = [processes.submit(replay_share, url, terms, horizon, filters, (k, count)) for k in range(count)]
         parts = []
         for future in as_completed(futures):
             parts.append(future.result())

@@ -6,24 +6,14 @@ that clears only the marks it read, so the processes share nothing but the datab
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
-
-WORKERS_ENV = "BILLING_WORKERS"
-PARALLEL_FROM = 1000  # stale clients from which the rewrite is shared: below, starting processes costs more
-
-
-def workers() -> int:
-    """`BILLING_WORKERS`, else one process per processor."""
-    return max(1, int(os.environ.get(WORKERS_ENV) or os.cpu_count() or 1))
+from infrastructure.workers import pool
 
 
 def rewrite_in_parallel(url: str, stale: list[str], count: int) -> int:
     """Rewrites these clients' rows in `count` processes; returns how many were rewritten."""
     parts = [stale[i::count] for i in range(count)]
-    with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return sum(pool.map(rewrite_part, [url] * count, parts))
+    with pool(count) as processes:
+        return sum(processes.map(rewrite_part, [url] * count, parts))
 
 
 def rewrite_part(url: str, clients: list[str]) -> int:

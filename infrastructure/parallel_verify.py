@@ -5,16 +5,14 @@ are put back in the clients' order, as one process finds them (application/verif
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-
 from application.verify_by_client import DriftOf, GroupFindings
+from infrastructure.workers import pool
 
 
 def shared_drift(url: str, count: int) -> DriftOf:
     def drift(clients: list[str], altered: set[str]) -> GroupFindings:
-        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
-            shares = pool.map(drift_share, [url] * count, [clients] * count, [altered] * count,
+        with pool(count) as processes:
+            shares = processes.map(drift_share, [url] * count, [clients] * count, [altered] * count,
                               [(k, count) for k in range(count)])
             return [group for share in shares for group in share]
 

@@ -18,7 +18,7 @@ from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.progress import shown
 from infrastructure.parallel_replay import replay_shared
 from infrastructure.parallel_verify import shared_drift
-from infrastructure.parallel_rows import PARALLEL_FROM, workers
+from infrastructure.workers import PARALLEL_FROM, workers
 from infrastructure.cli.wiring import log_key, services
 from infrastructure.clock import system_clock
 from infrastructure.demo import run_demo

@@ -24,7 +24,8 @@ from infrastructure.vault import Vault
 from application.client_folds import (client_events, client_ledger, document_client, documents_horizon,
                                       ledgers_by_group, rows_followed)
 from application.kept_rows import refresh
-from infrastructure.parallel_rows import PARALLEL_FROM, rewrite_in_parallel, workers
+from infrastructure.parallel_rows import rewrite_in_parallel
+from infrastructure.workers import PARALLEL_FROM, workers
 from projections.row_writes import stale_marks
 from application.progress import Progress, no_progress
 from projections.stream_queries import all_clients
