@@ -107,6 +107,20 @@ def issued_totals(sql: ViewSql) -> list[tuple[str, str, str]]:
         return sql.execute("invoices.month_totals")
 
 
+def kept_explanation(sql: ViewSql, number: str) -> dict[str, Any] | None:
+    """A document's explanation as `billing explain` gave it, if one was kept since its client's
+    rows were last rewritten (projections/row_writes.py: keep_explanation)."""
+    with sql.reading():
+        found = sql.execute("explanations.of", [number])
+    return json.loads(found[0][0]) if found else None
+
+
+def client_of(sql: ViewSql, number: str) -> str | None:
+    with sql.reading():
+        found = sql.execute("documents.client_of", [number])
+    return found[0][0] if found else None
+
+
 def last_due_on(sql: ViewSql) -> date | None:
     """The last due date of all issued documents (the invoices view)."""
     with sql.reading():

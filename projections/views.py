@@ -155,6 +155,7 @@ VIEWS: dict[str, View] = {
     "streams": View(STREAM_TOPICS, ("projection_streams",), apply_streams),
     # after "streams": a page's new streams are known when it marks their clients
     "rows": View(event_topics(), ("projection_documents", "projection_stale", "projection_clients",
-                                  "projection_attestation_rows", "projection_receivable_rows"),
+                                  "projection_attestation_rows", "projection_receivable_rows",
+                                  "projection_explanations"),
                  mark_stale, decoded=False),
 }

@@ -143,3 +143,25 @@ def test_rows_rewritten_by_two_processes_equal_those_of_one(db_url: str) -> None
     finally:
         sql.close()
         engine.close()
+
+
+def test_an_explanation_is_kept_until_its_clients_rows_are_rewritten(db_url: str) -> None:
+    facts = [client("E-A", "per_session"), *booked("A1", "E-A", "2026-01-14T17:00:00+01:00", 60, "45.00"),
+             held("A1", "2026-01-14T18:00:00+01:00")]
+    billing_json("ingest", "-", db=db_url, stdin=jsonl(facts))
+    billing_json("advance", "--to", "2026-01-31", db=db_url)
+    [invoice] = billing_json("invoices", "--client", "E-A", db=db_url)
+    sql = SqlSession(db_url)
+    try:
+        first = billing_json("explain", invoice["number"], db=db_url)  # worked out from E-A's events, then kept
+        assert row_reads.kept_explanation(sql, invoice["number"]) == first
+        assert billing_json("explain", invoice["number"], db=db_url) == first  # read as kept
+        assert billing_json("explain", invoice["number"], "--line", "1", db=db_url)["lines"] == first["lines"][:1]
+        payment = {"key": "pay-A1", "type": "payment.received", "at": "2026-02-03T10:00:00+01:00",
+                   "client_id": "E-A", "amount": "45.00", "method": "transfer", "invoice": invoice["number"]}
+        billing_json("ingest", "-", db=db_url, stdin=jsonl([payment]))
+        billing_json("invoices", "--client", "E-A", db=db_url)  # E-A's rows rewritten: its explanations dropped
+        assert row_reads.kept_explanation(sql, invoice["number"]) is None
+        assert billing_json("explain", invoice["number"], db=db_url) == first
+    finally:
+        sql.close()

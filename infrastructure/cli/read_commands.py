@@ -125,16 +125,41 @@ def today() -> date:
 
 
 def explain(args: argparse.Namespace) -> int:
-    from application.explain import explain as explain_document
-    from infrastructure.cli.wiring import services
-
-    with services(args.db) as s:
-        data = explain_document(s.document_ledger(args.number, facts=True), s.catalog, args.number, args.line)
+    data = (None if args.line is not None else kept_explanation(args.db, args.number)) or explained(args)
     if args.format == "json":
         print_json(data)
     else:
         print(explanation_text(data))
     return 0
+
+
+def kept_explanation(db: str | None, number: str) -> dict[str, Any] | None:
+    """The document's explanation as kept, when its client's rows are current; loads nothing of
+    the engine."""
+    try:
+        sql = SqlSession(database_url(db))
+    except Exception:  # noqa: BLE001 - the services open the store again, and say what is wrong with it
+        return None
+    try:
+        client = row_reads.client_of(sql, number)
+        current = client is not None and row_reads.up_to_date(sql, sql.log_head(), [client])
+        return row_reads.kept_explanation(sql, number) if current else None
+    except sql.missing_table:
+        return None
+    finally:
+        sql.close()
+
+
+def explained(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole document's explanation as the services keep it; one line of it worked out from
+    the client's events."""
+    from application.explain import explain as explain_document
+    from infrastructure.cli.wiring import services
+
+    with services(args.db) as s:
+        if args.line is None:
+            return s.explanation(args.number)
+        return explain_document(s.document_ledger(args.number, facts=True), s.catalog, args.number, args.line)
 
 
 def explanation_text(data: dict) -> str:

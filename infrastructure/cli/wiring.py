@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from collections.abc import Iterator, Sequence
@@ -29,7 +30,9 @@ from infrastructure.workers import PARALLEL_FROM, workers
 from projections.row_writes import stale_marks
 from application.progress import Progress, no_progress
 from projections.stream_queries import all_clients
-from projections.row_reads import up_to_date
+from projections.row_reads import kept_explanation, up_to_date
+from projections.row_writes import keep_explanation
+from domain.errors import NotFound
 from application.ledger import Ledger, read_ledger
 from projections.persisted import Follower
 from infrastructure.view_sql import SqlSession
@@ -79,6 +82,27 @@ class Services:
         """The last due date of all issued documents (a replay made a group of clients at a time)."""
         with self._sql() as sql:
             return documents_horizon(self.app, sql)
+
+    def document_client(self, number: str) -> str | None:
+        with self._sql() as sql:
+            return document_client(self.app, sql, number)
+
+    def explanation(self, number: str) -> dict[str, Any]:
+        """A document's explanation (application/explain.py): as kept since its client's rows were
+        last rewritten, else worked out from its client's events and kept."""
+        from application.explain import explain
+
+        head, client = self.app.recorder.max_notification_id() or 0, self.document_client(number)
+        if client is None:
+            raise NotFound(f"no document {number!r} was issued")
+        with self.rows([client]) as sql:
+            kept = kept_explanation(sql, number)
+        if kept is not None:
+            return kept
+        data = explain(self.document_ledger(number, facts=True), self.catalog, number)
+        with self.rows([client]) as sql:
+            keep_explanation(sql, number, client, json.dumps(data, ensure_ascii=False), head)
+        return data
 
     def document_ledger(self, number: str, known_at: datetime | None = None, facts: bool = False) -> Ledger:
         """The events of the client of that document (none when no such document was issued)."""

@@ -27,10 +27,17 @@ def feature(module: str, name: str) -> Callable[..., Any] | None:
 
 def explanation(ledger: Ledger, catalog: TermsCatalog, number: str) -> Any | None:
     explain = feature("application.explain", "explain")
-    if explain is None:
-        return None
+    return None if explain is None else guarded(number, lambda: explain(ledger, catalog, number))
+
+
+def kept_or_worked_out(services: Any, number: str) -> Any | None:
+    """The document's explanation as the services keep it (infrastructure/cli/wiring.py)."""
+    return guarded(number, lambda: services.explanation(number))
+
+
+def guarded(number: str, work: Callable[[], Any]) -> Any | None:
     try:
-        return explain(ledger, catalog, number)
+        return work()
     except BillingError:
         return None
     except Exception as exc:  # an explanation is a bonus: the document is answered without it

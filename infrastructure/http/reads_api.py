@@ -14,7 +14,7 @@ from domain.calendar import end_of_day, out_of_range, paris_date
 from infrastructure.clock import system_clock
 from infrastructure.ecb_rates import load_ecb_rates
 from infrastructure.http.auth import allowed, provider_filter
-from infrastructure.http.explaining import explanation
+from infrastructure.http.explaining import explanation, kept_or_worked_out
 from infrastructure.http.problems import PROBLEMS, Problem, json_response
 from infrastructure.http.tokens import ApiToken
 from projections import row_reads
@@ -61,6 +61,22 @@ async def get_invoice(request: Request, number: str, token: ApiToken = Depends(a
 
 def one_invoice(s: Any, number: str, token: ApiToken, as_of: date,
                 known_at: datetime | None = None) -> dict[str, Any] | None:
+    """The document's row as of `as_of` with its explanation: from the kept rows, or as known at
+    a recorded time from its client's events."""
+    if known_at is not None:
+        return one_invoice_as_known(s, number, token, as_of, known_at)
+    client = s.document_client(number)
+    if client is None:
+        return None
+    with s.rows([client]) as sql:
+        [row] = row_reads.rows_of(sql, [number], as_of)
+    if row["provider"] not in token.providers:
+        return None
+    explained = kept_or_worked_out(s, number)
+    return row | ({"explanation": explained} if explained is not None else {})
+
+
+def one_invoice_as_known(s: Any, number: str, token: ApiToken, as_of: date, known_at: datetime) -> dict[str, Any] | None:
     ledger = s.document_ledger(number, known_at, facts=True)  # with the fact records: the explanation names them
     doc = ledger.document(number)
     if doc is None or doc.provider not in token.providers:

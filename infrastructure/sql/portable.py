@@ -80,6 +80,9 @@ KEPT_ROWS = {
     "invoices.last_due_on": "SELECT MAX(due_on) FROM projection_invoices",
     "invoices.month_totals": "SELECT substr(issued_on, 1, 7), provider, total_ttc FROM projection_invoices",
     "documents.steps_of": "SELECT steps FROM projection_documents WHERE number = %s",
+    "documents.client_of": "SELECT client_id FROM projection_documents WHERE number = %s",
+    "explanations.of": "SELECT body FROM projection_explanations WHERE number = %s",
+    "explanations.insert": "INSERT INTO projection_explanations {rows} ON CONFLICT (number) DO NOTHING",
 }
 
 VAULT = {  # the clients' data keys (infrastructure/vault.py)
@@ -135,6 +138,10 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
         "CREATE TABLE IF NOT EXISTS projection_attestation_rows (client_id TEXT NOT NULL, year INTEGER NOT NULL, "
         "body TEXT NOT NULL, PRIMARY KEY (client_id, year))",
         "CREATE TABLE IF NOT EXISTS projection_receivable_rows (client_id TEXT PRIMARY KEY, body TEXT NOT NULL)",
+        # a document's explanation, kept when first asked for, until its client's rows are rewritten
+        "CREATE TABLE IF NOT EXISTS projection_explanations (number TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
+        "body TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS projection_explanations_client ON projection_explanations (client_id)",
         # a store whose rows were kept before their receivables: its clients are rewritten at the next read
         "INSERT INTO projection_stale (client_id, mark) SELECT client_id, 0 FROM projection_clients c "
         "WHERE NOT EXISTS (SELECT 1 FROM projection_receivable_rows r WHERE r.client_id = c.client_id) "
