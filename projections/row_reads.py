@@ -26,7 +26,7 @@ def up_to_date(sql: ViewSql, head: int, client_ids: Sequence[str] | None) -> boo
             positions = dict(sql.select_in("tracking.of", FOLLOWING))
             if min(positions.get(name, -1) for name in FOLLOWING) < head:
                 return False
-            sql.execute("rows.receivables_kept")  # a table the earliest kept rows lacked
+            sql.execute("rows.newest_tables")  # else the rows are rewritten, their tables created first
             if client_ids is None:
                 return not sql.execute("rows.any_stale")
             return not sql.select_in("rows.stale_of", sorted(set(client_ids)))

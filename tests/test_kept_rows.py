@@ -165,3 +165,22 @@ def test_an_explanation_is_kept_until_its_clients_rows_are_rewritten(db_url: str
         assert billing_json("explain", invoice["number"], db=db_url) == first
     finally:
         sql.close()
+
+
+def test_a_store_kept_before_the_newest_tables_gets_them_at_its_next_read(db_url: str) -> None:
+    facts = [client("E-A", "per_session"), *booked("A1", "E-A", "2026-01-14T17:00:00+01:00", 60, "45.00"),
+             held("A1", "2026-01-14T18:00:00+01:00")]
+    billing_json("ingest", "-", db=db_url, stdin=jsonl(facts))
+    billing_json("advance", "--to", "2026-01-31", db=db_url)
+    [invoice] = billing_json("invoices", db=db_url)
+    before = (billing_json("receivables", "--as-of", "2026-03-31", db=db_url),
+              billing_json("explain", invoice["number"], db=db_url))
+    sql = SqlSession(db_url)
+    try:
+        with sql.transaction():  # as a store kept by an earlier version: without these tables
+            for table in ("projection_receivable_rows", "projection_explanations"):
+                sql.conn.execute(f"DROP TABLE {table}")
+    finally:
+        sql.close()
+    assert (billing_json("explain", invoice["number"], db=db_url),
+            billing_json("receivables", "--as-of", "2026-03-31", db=db_url)) == before[::-1]

@@ -45,7 +45,9 @@ STREAM_READS = {
 # The optional filters of a read: `column = COALESCE(%s, column)` holds for any row when given None.
 KEPT_ROWS = {
     "rows.any_stale": "SELECT 1 FROM projection_stale LIMIT 1",
-    "rows.receivables_kept": "SELECT 1 FROM projection_receivable_rows LIMIT 1",
+    # the tables the earliest kept rows lacked: a query of them fails on a store made before them
+    "rows.newest_tables": "SELECT (SELECT 1 FROM projection_receivable_rows LIMIT 1), "
+                          "(SELECT 1 FROM projection_explanations LIMIT 1)",
     "rows.stale_of": "SELECT 1 FROM projection_stale WHERE client_id IN ({keys})",
     "rows.all_marks": "SELECT client_id, mark FROM projection_stale",
     "rows.marks_of": "SELECT client_id, mark FROM projection_stale WHERE client_id IN ({keys})",
