@@ -86,11 +86,16 @@ def test_kept_rows_equal_the_whole_fold(backend: str, tmp_path: Path, btb, ets, 
             sql.close()
 
 
-def test_the_command_reads_a_payment_recorded_after_its_last_read(db_url: str) -> None:
+def one_session_billed(db_url: str) -> None:
+    """E-A's one session of 14 January, 1 h at 45 €, invoiced on 31 January."""
     facts = [client("E-A", "per_session"), *booked("A1", "E-A", "2026-01-14T17:00:00+01:00", 60, "45.00"),
              held("A1", "2026-01-14T18:00:00+01:00")]
     billing_json("ingest", "-", db=db_url, stdin=jsonl(facts))
     billing_json("advance", "--to", "2026-01-31", db=db_url)
+
+
+def test_the_command_reads_a_payment_recorded_after_its_last_read(db_url: str) -> None:
+    one_session_billed(db_url)
     [before] = billing_json("invoices", "--client", "E-A", db=db_url)
     assert (before["paid"], before["balance"]) == ("0.00", "45.00")  # 1 h × 45 €, nothing paid
     payment = {"key": "pay-A1", "type": "payment.received", "at": "2026-02-03T10:00:00+01:00", "client_id": "E-A",
@@ -146,10 +151,7 @@ def test_rows_rewritten_by_two_processes_equal_those_of_one(db_url: str) -> None
 
 
 def test_an_explanation_is_kept_until_its_clients_rows_are_rewritten(db_url: str) -> None:
-    facts = [client("E-A", "per_session"), *booked("A1", "E-A", "2026-01-14T17:00:00+01:00", 60, "45.00"),
-             held("A1", "2026-01-14T18:00:00+01:00")]
-    billing_json("ingest", "-", db=db_url, stdin=jsonl(facts))
-    billing_json("advance", "--to", "2026-01-31", db=db_url)
+    one_session_billed(db_url)
     [invoice] = billing_json("invoices", "--client", "E-A", db=db_url)
     sql = SqlSession(db_url)
     try:
@@ -168,10 +170,7 @@ def test_an_explanation_is_kept_until_its_clients_rows_are_rewritten(db_url: str
 
 
 def test_a_store_kept_before_the_newest_tables_gets_them_at_its_next_read(db_url: str) -> None:
-    facts = [client("E-A", "per_session"), *booked("A1", "E-A", "2026-01-14T17:00:00+01:00", 60, "45.00"),
-             held("A1", "2026-01-14T18:00:00+01:00")]
-    billing_json("ingest", "-", db=db_url, stdin=jsonl(facts))
-    billing_json("advance", "--to", "2026-01-31", db=db_url)
+    one_session_billed(db_url)
     [invoice] = billing_json("invoices", db=db_url)
     before = (billing_json("receivables", "--as-of", "2026-03-31", db=db_url),
               billing_json("explain", invoice["number"], db=db_url))
