@@ -64,13 +64,18 @@ def test_replay_by_groups_equals_the_whole_folds(backend: str, tmp_path: Path, b
             sql.close()
 
 
-def test_the_command_replays_as_the_whole_fold_does(db_url: str, tmp_path: Path) -> None:
+def replayed_by_the_command(db_url: str, tmp_path: Path) -> tuple[str, dict]:
+    """BTBCONNECT's scenario issued up to September, replayed by `billing replay` under an
+    auditor's derived version: (that version's file, the report)."""
     billing_json("ingest", "-", db=db_url, stdin=jsonl(history()), check=False)
     billing_json("advance", "--to", "2026-09-30", db=db_url)
     (tmp_path / "derived.toml").write_text(DERIVED, encoding="utf-8")
-    grouped = billing_json("replay", "--terms", str(tmp_path / "derived.toml"), db=db_url)
-    folded = billing_json("replay", "--terms", str(tmp_path / "derived.toml"), "--known-at",
-                          "2100-01-01T00:00:00+00:00", db=db_url)
+    return str(tmp_path / "derived.toml"), billing_json("replay", "--terms", str(tmp_path / "derived.toml"), db=db_url)
+
+
+def test_the_command_replays_as_the_whole_fold_does(db_url: str, tmp_path: Path) -> None:
+    derived, grouped = replayed_by_the_command(db_url, tmp_path)
+    folded = billing_json("replay", "--terms", derived, "--known-at", "2100-01-01T00:00:00+00:00", db=db_url)
     assert grouped == folded and grouped["totals"]["difference"] != "0.00"
 
 
@@ -100,18 +105,11 @@ def test_a_late_subscriber_is_replayed_up_to_the_last_document_of_all(db_url: st
 
 
 def test_two_processes_replay_as_one(db_url: str, tmp_path: Path) -> None:
+    from infrastructure.cli.wiring import services
     from infrastructure.parallel_replay import replay_shared
 
-    billing_json("ingest", "-", db=db_url, stdin=jsonl(history()), check=False)
-    billing_json("advance", "--to", "2026-09-30", db=db_url)
-    (tmp_path / "derived.toml").write_text(DERIVED, encoding="utf-8")
-    alone = billing_json("replay", "--terms", str(tmp_path / "derived.toml"), db=db_url)
-    sql = SqlSession(db_url)
-    try:
-        engine = Engine(db_url)
-        horizon = documents_horizon(engine.app, sql)
-        engine.close()
-    finally:
-        sql.close()
-    shared = replay_shared(db_url, str(tmp_path / "derived.toml"), horizon, (None, None, None), 2)
+    derived, alone = replayed_by_the_command(db_url, tmp_path)
+    with services(db_url) as s:
+        horizon = s.documents_horizon()
+    shared = replay_shared(db_url, derived, horizon, (None, None, None), 2)
     assert shared.as_dict() == alone and alone["totals"]["difference"] != "0.00"
