@@ -3,12 +3,14 @@ follow the URSSAF requests of the invoices with avance immédiate."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
+
+from eventsourcing.application import Application
 
 import structlog
 
@@ -35,6 +37,7 @@ from application.books.penalties import is_penalty_original
 log = structlog.get_logger("billing.advance")
 
 GatewayFor = Callable[[datetime], UrssafGateway]
+Fresh = Callable[[], Ledger]
 
 
 @dataclass
@@ -67,13 +70,15 @@ def all_drafts(ledger: Ledger, terms_for: Callable, to: date, after_for: AfterFo
     return sorted(drafts, key=lambda d: (d.due_on, d.client_id, d.key))
 
 
-def due_drafts(ledger: Ledger, catalog: TermsCatalog, to: date, billed_up_to: date | None = None) -> list[Draft]:
+def due_drafts(ledger: Ledger, catalog: TermsCatalog, to: date, billed_up_to: date | None = None,
+               horizon: date | None = None) -> list[Draft]:
     """New documents due by `to`, and the corrections of issued ones the facts now call for.
 
     `billed_up_to`: this ledger was billed up to that date by the same service and has kept
     track of what changed since; a client without a new fact is then only drafted for what
-    falls due after that date, and its documents need no correction."""
-    horizon = max([to, *(d.due_on for d in ledger.of_type(IssuedDocument))])
+    falls due after that date, and its documents need no correction. `horizon`: the last due
+    date of all issued documents, for a ledger of some clients only."""
+    horizon = max([to, *([horizon] if horizon else []), *(d.due_on for d in ledger.of_type(IssuedDocument))])
     after_for, documents = redraft_scope(ledger, billed_up_to)
     drafts = {d.key: d for d in all_drafts(ledger, catalog.get, horizon, after_for)}
     issued, cancelled = ledger.issued_keys(), ledger.cancelled()
@@ -124,7 +129,7 @@ class AdvanceService:
         report.attested = issue_attestations(self.app, self.ledger, self.catalog, self.ingest.identities, to,
                                              self.clock)
         self.billed_up_to = max(to, self.billed_up_to or to)
-        self._talk_to_urssaf(to, report, self.ledger)
+        self.talk_to_urssaf(to, report, [followed(self.app, self.ledger)])
         report.sealed = seal_log(self.app, self.log_key, end_of_day(to), self.clock(),
                                  ledger_owners(self._folded(self.ledger))).anchor()
         return report
@@ -141,7 +146,8 @@ class AdvanceService:
 
         return aggregate
 
-    def _talk_to_urssaf(self, to: date, report: AdvanceReport, ledger: Ledger) -> None:
+    def talk_to_urssaf(self, to: date, report: AdvanceReport, ledgers: Iterable[Fresh]) -> None:
+        """`ledgers`: for each group of clients, its ledger as the store holds it now."""
         if self.gateway_for is None:
             return
         with self.urssaf_turn() as ours:
@@ -150,18 +156,29 @@ class AdvanceService:
                 log.info("urssaf_sync_skipped", reason="another run is talking to URSSAF; the next run sends "
                          "what it leaves")
                 return
-            self._sync(to, report, ledger)
+            for fresh in ledgers:
+                if not self._sync(to, report, fresh):
+                    return
 
-    def _sync(self, to: date, report: AdvanceReport, ledger: Ledger) -> None:
+    def _sync(self, to: date, report: AdvanceReport, fresh: Fresh) -> bool:
+        """False when URSSAF could not be reached."""
         try:
             sync = UrssafSync(self.ingest, self.gateway_for(end_of_day(to)), self.clock)
-            follow(self.app, ledger)  # what another run recorded before this one's turn
-            report.urssaf_enrolled += sync.enrol_clients(ledger, end_of_day(to))
-            follow(self.app, ledger)
-            report.urssaf_sent += sync.send_pending(ledger, end_of_day(to))
-            follow(self.app, ledger)
-            report.urssaf_polled += sync.poll(ledger, end_of_day(to))
+            report.urssaf_enrolled += sync.enrol_clients(fresh(), end_of_day(to))
+            report.urssaf_sent += sync.send_pending(fresh(), end_of_day(to))
+            report.urssaf_polled += sync.poll(fresh(), end_of_day(to))
         except (UrssafUnavailable, ConfigurationError) as exc:
             # The documents stand; what was not sent is sent by the next run.
             report.urssaf_error = str(exc)
             log.warning("urssaf_unavailable", error=str(exc))
+            return False
+        return True
+
+
+def followed(app: Application, ledger: Ledger) -> Fresh:
+    """The ledger, once it has read what was recorded since it last did (by this run or another)."""
+    def fresh() -> Ledger:
+        follow(app, ledger)
+        return ledger
+
+    return fresh

@@ -8,17 +8,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 
 from domain.issuing import IssuedDocument
-from application.ledger import Ledger, billing_topics
+from application.ledger import PAGE, Ledger, billing_topics
 from projections.persisted import Follower
 from projections.row_reads import FOLLOWING, last_due_on
 from projections.sql import ViewSql
 from projections.stream_queries import all_clients, position, stream_owner, stream_owners
-from projections.store_reads import select_events
+from projections.store_reads import select_events, select_rows
 from projections.views import VIEWS
+from projections.views import stream_owner as event_owner
 
 STREAMS = "streams"
 GROUP = 50  # clients folded per query of the event store, in reads of all clients
@@ -93,3 +95,24 @@ def documents_horizon(app: Application, sql: ViewSql) -> date | None:
     """The last due date of all issued documents, the invoices view caught up first."""
     Follower(app, sql, {INVOICES: VIEWS[INVOICES]}).catch_up(INVOICES)
     return last_due_on(sql)
+
+
+def followed_clients(app: Application, ledger: Ledger, client_ids: set[str]) -> Ledger:
+    """A ledger of these clients (its `position` the log's head when it was folded), after the
+    events recorded since about them: their clients' own, and those about their documents."""
+    while True:
+        page = select_rows(app.recorder, ledger.position, PAGE, billing_topics())
+        for event in map(app.mapper.to_domain_event, page):
+            if is_about(event, ledger, client_ids):
+                ledger.apply(event)
+        ledger.position = page[-1].id if page else ledger.position
+        if len(page) < PAGE:
+            return ledger
+
+
+def is_about(event: Any, ledger: Ledger, client_ids: set[str]) -> bool:
+    known = ledger.aggregates.get(event.originator_id)
+    if known is not None:
+        return event.originator_version > known.version  # folded already when recorded during the fold
+    client_id, through = event_owner(event)
+    return client_id in client_ids or any(UUID(ref) in ledger.aggregates for ref in through)

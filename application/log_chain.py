@@ -71,6 +71,16 @@ def stored_seal(app: BillingApp) -> LogSeal | None:
         return None
 
 
+def sealed_before(app: BillingApp) -> set[Any]:
+    """The aggregates the next seal meets again without their first event (created before the
+    last seal): the seal is told their owners (`earlier`) rather than reading all of them."""
+    seal = stored_seal(app)
+    last = seal.last if seal else Seal(START, False, {})
+    start = last.head.position if last.chains or last.head == START else 0
+    return {row.originator_id for row in rows_after(app, start)
+            if row.originator_version > 1 and row.topic != RECORD_TOPIC}
+
+
 def seal_log(app: BillingApp, key: bytes | None, at: datetime, recorded_at: datetime,
              earlier: Earlier = lambda _: None) -> Head:
     """Extends the last seal over what was recorded since, and records the new heads; a run that

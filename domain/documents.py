@@ -111,6 +111,18 @@ class Draft:
     payment_days: int = 0
     details: dict = field(default_factory=dict)
 
+    def as_dict(self) -> dict:
+        """Plain data (amounts as Decimal, dates as date), for `from_dict` in another process."""
+        return {"key": self.key, "kind": self.kind, "provider": self.provider, "client_id": self.client_id,
+                "due_on": self.due_on, "terms": self.terms, "lines": [line.as_dict() for line in self.lines],
+                "notes": list(self.notes), "payment_days": self.payment_days, "details": self.details}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Draft:
+        return cls(data["key"], data["kind"], data["provider"], data["client_id"], data["due_on"], data["terms"],
+                   tuple(Line.from_dict(line) for line in data["lines"]), tuple(data["notes"]),
+                   data["payment_days"], data["details"])
+
     @property
     def total_ht(self) -> Decimal:
         return sum((line.total_ht for line in self.lines), ZERO)

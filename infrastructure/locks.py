@@ -153,3 +153,61 @@ def holding(lock: LeaderLock) -> Iterator[bool]:
     finally:
         if mine:
             lock.release()
+
+
+class PartLocks(Protocol):
+    """One lock per partition of a one-shot advance (infrastructure/advance_run.py), held while
+    it is drafted; a process that dies lets its partitions go."""
+
+    def try_take(self, part: int) -> bool:
+        """True if this process now holds the partition's lock."""
+
+    def give_back(self, part: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class PostgresPartLocks(PostgresLeaderLock):
+    """Session-level advisory locks (two keys: the space of the partitions, the partition)."""
+
+    def __init__(self, env: dict[str, str]):
+        super().__init__(env, 0, "billing advance")
+
+    def try_take(self, part: int) -> bool:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        row = self._conn.execute(STATEMENTS["lock.try_part"], (part,)).fetchone()
+        return bool(row and row[0])
+
+    def give_back(self, part: int) -> None:
+        self._conn.execute(STATEMENTS["lock.release_part"], (part,))
+
+    def close(self) -> None:
+        self._drop()
+
+
+class FilePartLocks:
+    """A byte of one side file per partition, locked with `lockf` (released when the process dies)."""
+
+    def __init__(self, path: Path):
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
+    def try_take(self, part: int) -> bool:
+        try:
+            fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, part)
+        except OSError:  # EAGAIN or EACCES: another process holds it
+            return False
+        return True
+
+    def give_back(self, part: int) -> None:
+        fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, part)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def part_locks_for(db: str | None) -> PartLocks:
+    env = environment(database_url(db))
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        return PostgresPartLocks(env)
+    return FilePartLocks(Path(env["SQLITE_DBNAME"] + ".advance-parts.lock"))

@@ -9,6 +9,8 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 
+from infrastructure.logs import configure_logging
+
 WORKERS_ENV = "BILLING_WORKERS"
 PARALLEL_FROM = 1000  # clients from which work is shared: below, starting processes costs more than it saves
 
@@ -19,4 +21,5 @@ def workers() -> int:
 
 
 def pool(count: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+    """Each process logs as the command does: JSON on stderr (stdout is the command's output)."""
+    return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"), initializer=configure_logging)

@@ -101,3 +101,28 @@ def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgres":
         _server_url()  # skips, or fails, here when there is no server
     return request.param
+
+
+def copied_store(url: str, folder: Path, name: str) -> str:
+    """A copy of the store at `url` (nothing may be connected to it while it is copied): another
+    file next to it on SQLite, a database made from it as a template on PostgreSQL (dropped with
+    the server's test databases)."""
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        target = (folder / f"{name}.db").resolve()
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        return "sqlite:///" + str(target)
+    copy = f"{urlsplit(url).path.lstrip('/')}_{name}"
+    with psycopg.connect(_server_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(copy), sql.Identifier(urlsplit(url).path.lstrip("/"))))
+    return _with_dbname(url, copy)
+
+
+def drop_copy(url: str) -> None:
+    if not url.startswith("sqlite:///"):
+        with psycopg.connect(_server_url(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(urlsplit(url).path.lstrip("/"))))

@@ -19,7 +19,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.billing_cli import run_billing
@@ -82,7 +82,17 @@ def submit(browser: WebDriver, element: WebElement) -> None:
     """Clicks, and waits for the next page to replace this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, 30).until(staleness_of(page))
+    WebDriverWait(browser, 30).until(lambda _: replaced(page))
+
+
+def replaced(page: WebElement) -> bool:
+    """The element belongs to a page left behind. While the next page loads, Chromium may say so
+    as "Node with given id does not belong to the document" rather than as a stale element."""
+    try:
+        page.is_enabled()
+    except WebDriverException:  # StaleElementReferenceException among them
+        return True
+    return False
 
 
 def shot(browser: WebDriver, folder: Path, name: str) -> None:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from application.advance_by_parts import advance_by_parts
 from application.penalties import PenaltyService
 from application.replay import replay as replay_history, replay_by_group
 from application.verify_service import verify_store
@@ -16,6 +17,7 @@ from domain.errors import InvalidFact
 from domain.terms_diff import terms_diff as diff_in_words, terms_warnings
 from infrastructure.cli.output import invoices_table, print_json, table
 from infrastructure.cli.progress import shown
+from infrastructure.advance_run import StoreRun
 from infrastructure.parallel_replay import replay_shared
 from infrastructure.parallel_verify import shared_drift
 from infrastructure.workers import PARALLEL_FROM, workers
@@ -63,8 +65,13 @@ def text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
 
 
 def advance(args: argparse.Namespace) -> int:
+    count = args.workers or workers()
     with services(args.db) as s:
-        report = shown(args, "advance", "documents", lambda bar: s.advance.advance(args.to, bar))
+        if (args.workers or 1) > 1 and not s.postgres:
+            print(f"SQLite has one writer: {count} processes of this machine draft the clients, one issues; "
+                  "workers on several machines need PostgreSQL", file=sys.stderr)
+        run = StoreRun(s, helpers=count - 1)
+        report = shown(args, "advance", "documents", lambda bar: advance_by_parts(s.advance, args.to, run, bar))
         shown(args, "projections", "events", s.follow_projections)
     if args.format == "json":
         print_json(report.as_dict())

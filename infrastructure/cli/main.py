@@ -38,6 +38,12 @@ def iso_date(text: str) -> date:
     return in_range(day)
 
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def anchor(text: str):
     from domain.log_seal import Anchor
 
@@ -104,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=lazy("ingest"))
     p = common(sub.add_parser("advance", help="issue everything due up to the end of DATE (Paris)"))
     p.add_argument("--to", type=iso_date, required=True, metavar="DATE")
+    p.add_argument("--workers", type=positive_int, metavar="N",
+                   help="processes of this machine drafting the clients' partitions (default: BILLING_WORKERS, "
+                        "else one per processor); on PostgreSQL, workers on other machines join the same run")
     p.set_defaults(run=lazy("advance"))
     p = common(sub.add_parser("invoices", help="issued invoices and credit notes"))
     p.add_argument("--provider", choices=["btbconnect", "etincelle"])

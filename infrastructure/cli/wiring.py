@@ -19,7 +19,7 @@ from infrastructure.clock import system_clock
 from infrastructure.provider_files import load_identities
 from infrastructure.secrets import key_from_environment
 from infrastructure.runtime import tune_garbage_collection
-from infrastructure.store import database_url, open_app
+from infrastructure.store import database_url, environment, open_app
 from infrastructure.terms_files import load_catalog
 from infrastructure.vault import Vault
 from application.client_folds import (client_events, client_ledger, document_client, documents_horizon,
@@ -60,6 +60,10 @@ class Services:
     identities: ProviderIdentities = field(default_factory=load_identities)
     _idle: list = field(default_factory=list, repr=False)  # list.pop and append are atomic
     _opened: list = field(default_factory=list, repr=False)
+
+    @property
+    def postgres(self) -> bool:
+        return environment(self.url)["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
 
     def ledger(self, client: str | None = None, known_at: datetime | None = None, facts: bool = False) -> Ledger:
         """The fold a read needs: about one client, that client's events only (the streams view)."""

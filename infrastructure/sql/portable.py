@@ -96,6 +96,17 @@ VAULT = {  # the clients' data keys (infrastructure/vault.py)
                     "ON CONFLICT (client_id) DO NOTHING",
 }
 
+ADVANCE = {  # a one-shot advance by partitions (infrastructure/advance_run.py): each drafted partition
+    "advance.drafted_parts": "SELECT part FROM billing_advance_parts WHERE run = %s",
+    "advance.part": "SELECT drafts FROM billing_advance_parts WHERE run = %s AND part = %s",
+    "advance.keep_part": "INSERT INTO billing_advance_parts (run, part, drafts) VALUES (%s, %s, %s) "
+                         "ON CONFLICT (run, part) DO NOTHING",
+    "advance.issued": "SELECT 1 FROM billing_advance_runs WHERE run = %s",
+    "advance.mark_issued": "INSERT INTO billing_advance_runs (run, issued_at) VALUES (%s, %s) "
+                           "ON CONFLICT (run) DO NOTHING",
+    "advance.forget_parts": "DELETE FROM billing_advance_parts WHERE run = %s",
+}
+
 TOKEN_COLUMNS = "id, name, role, providers, created_at, revoked_at"
 TOKENS = {  # the API's tokens (infrastructure/http/tokens.py)
     "tokens.create": "CREATE TABLE IF NOT EXISTS billing_api_tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
@@ -110,10 +121,15 @@ TOKENS = {  # the API's tokens (infrastructure/http/tokens.py)
     "store.ping": "SELECT 1",
 }
 
-STATEMENTS = TRACKING | VIEW_WRITES | STREAM_READS | KEPT_ROWS | VAULT | TOKENS
+STATEMENTS = TRACKING | VIEW_WRITES | STREAM_READS | KEPT_ROWS | VAULT | TOKENS | ADVANCE
 
 # Each view's tables, created when a follower starts.
 SCHEMAS: dict[str, tuple[str, ...]] = {
+    # not a view: the partitions of a one-shot advance, drafted by its workers, until one issues them
+    "advance": (
+        "CREATE TABLE IF NOT EXISTS billing_advance_parts (run TEXT NOT NULL, part INTEGER NOT NULL, "
+        "drafts TEXT NOT NULL, PRIMARY KEY (run, part))",
+        "CREATE TABLE IF NOT EXISTS billing_advance_runs (run TEXT PRIMARY KEY, issued_at TEXT NOT NULL)"),
     "tracking": ("CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",),
     "invoices": (
         "CREATE TABLE IF NOT EXISTS projection_invoices (number TEXT PRIMARY KEY, provider TEXT, kind TEXT, "

@@ -10,6 +10,7 @@ SCHEMA_LOCK = 0x6269_6C6C_7669_6577  # "billview": serializes the views' CREATE 
 STORE_SCHEMA_LOCK = 0x62696C6C  # "bill": the event store's tables
 VAULT_LOCK = 0x7661756C  # "vaul"
 TOKENS_LOCK = 0x61706974  # "apit"
+ADVANCE_PARTS_LOCKS = 0x61647670  # "advp": the first of the two keys of a partition's lock
 
 STATEMENTS = portable.STATEMENTS | {
     "log.head": "SELECT MAX(notification_id) FROM billing_events",  # eventsourcing's table: after the application
@@ -22,6 +23,9 @@ STATEMENTS = portable.STATEMENTS | {
     "tokens.lock": f"SELECT pg_advisory_xact_lock({TOKENS_LOCK})",
     "lock.try": "SELECT pg_try_advisory_lock(%s)",  # infrastructure/locks.py: one runner at a time
     "lock.release": "SELECT pg_advisory_unlock(%s)",
+    # a partition of a one-shot advance (infrastructure/advance_run.py): one key per partition, in a space of its own
+    "lock.try_part": f"SELECT pg_try_advisory_lock({ADVANCE_PARTS_LOCKS}, %s)",
+    "lock.release_part": f"SELECT pg_advisory_unlock({ADVANCE_PARTS_LOCKS}, %s)",
     # the event recorder's (infrastructure/pg_recorder.py), of eventsourcing's table: psycopg.sql templates
     "events.insert_columns": "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state) "
                              "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "

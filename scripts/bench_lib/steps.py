@@ -72,15 +72,22 @@ def advance(spec: dict) -> dict:
 
 
 def advance_cold(spec: dict) -> dict:
-    """`billing advance` to the last month-end again in a fresh process: what a one-shot run
-    costs (the whole log read, every client drafted) when there is nothing new to issue."""
+    """`billing advance` to the last month-end again in a fresh process, as the command runs it
+    (by partitions of the clients): what a one-shot run costs (every client drafted) when there
+    is nothing new to issue; with one worker, then with two (the second process's memory is its own)."""
+    from application.advance_by_parts import advance_by_parts
+    from infrastructure.advance_run import StoreRun
+
     last = month_ends()[-1]
-    with services(spec["url"]) as s:
-        start = time.perf_counter()
-        report = s.advance.advance(last)
-        seconds = time.perf_counter() - start
-        events = head(s.app)
-    return {"to": last.isoformat(), "seconds": seconds, "documents": len(report.issued), "events": events}
+    runs = []
+    for count in (1, 2):
+        with services(spec["url"]) as s:
+            start = time.perf_counter()
+            report = advance_by_parts(s.advance, last, StoreRun(s, helpers=count - 1))
+            runs.append({"workers": count, "seconds": time.perf_counter() - start, "documents": len(report.issued)})
+            events = head(s.app)
+    return {"to": last.isoformat(), "seconds": runs[0]["seconds"], "documents": runs[0]["documents"],
+            "two_workers_seconds": runs[1]["seconds"], "runs": runs, "events": events}
 
 
 def replay(spec: dict) -> dict:

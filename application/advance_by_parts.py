@@ -1,0 +1,103 @@
+"""A one-shot `billing advance` by partitions of the clients (issue 17; application/advance_parts.py):
+the partitions are drafted by whichever workers take them (`PartsRun`, infrastructure/advance_run.py),
+one worker numbers all their drafts in one order, then issues the attestations, talks to URSSAF
+and seals the log, a group of clients at a time. No step holds more than one group's fold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import date
+from typing import Protocol
+
+import structlog
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError
+
+from application.advance import AdvanceReport, AdvanceService, Fresh
+from application.advance_parts import PartDrafts, RunStart, groups, merged_drafts, providers_of
+from application.attesting import issue_attestations
+from application.client_folds import followed_clients
+from application.issuer import ATTEMPTS, Issuer
+from application.log_chain import seal_log
+from application.log_owners import Earlier
+from application.ledger import Ledger
+from application.progress import Progress, no_progress
+from domain.calendar import end_of_day
+from domain.issuing import DocumentSequence
+
+log = structlog.get_logger("billing.advance")
+ETINCELLE = "etincelle"  # the provider whose clients have attestations and URSSAF requests
+
+
+class PartsRun(Protocol):
+    def horizon(self) -> date | None:
+        """The last due date of all issued documents."""
+
+    def draft(self, start: RunStart) -> None:
+        """Returns once every partition is drafted against `start`, here or by other workers (or
+        another worker issued them)."""
+
+    def turn_to_issue(self, start: RunStart) -> AbstractContextManager[list[PartDrafts] | None]:
+        """Every partition's drafts inside, for the one worker that numbers them; None for the
+        others. Marked done when the block ends without an error."""
+
+    def ledger(self, client_ids: Sequence[str]) -> Ledger:
+        """These clients' ledger as the store holds it now, its `position` the log's head then."""
+
+    def seal_owners(self, providers: dict[str, str]) -> Earlier:
+        """The provider of each aggregate created before the last seal, for the seal's chains."""
+
+
+def run_start(sequences: dict[str, DocumentSequence], to: date, horizon: date | None) -> RunStart:
+    return RunStart(to, max(to, horizon or to), {p: s.last_issued_on for p, s in sequences.items()},
+                    {p: s.version for p, s in sequences.items()})
+
+
+def advance_by_parts(service: AdvanceService, to: date, run: PartsRun, progress: Progress = no_progress) -> AdvanceReport:
+    """Issues every document due by the end of `to`, as `service.advance` would from a fresh process."""
+    report = AdvanceReport(to)
+    issuer = Issuer(service.app, service.clock, service.ingest.identities)
+    for attempt in range(ATTEMPTS):
+        sequences = issuer.sequences()
+        start = run_start(sequences, to, run.horizon())
+        run.draft(start)
+        with run.turn_to_issue(start) as parts:
+            if parts is None:
+                log.info("advance_issued_by_another_worker", to=to.isoformat())
+                return report
+            try:
+                documents = issuer.issue_drafted(sequences, merged_drafts(parts), end_of_day(to), progress)
+            except IntegrityError:
+                log.info("issue_conflict_retry", attempt=attempt + 1)
+                continue
+        report.issued = [doc.number for doc in documents]
+        after_issuing(service, report, run, providers_of(parts))
+        return report
+    raise RuntimeError("issuing kept conflicting with concurrent runs; run it again")
+
+
+def after_issuing(service: AdvanceService, report: AdvanceReport, run: PartsRun, providers: dict[str, str]) -> None:
+    """The attestations, the URSSAF exchanges and the seal of the log, as `service.advance` makes them."""
+    to = report.to
+    clients = sorted(c for c, p in providers.items() if p == ETINCELLE)
+    for group in groups(clients):
+        report.attested += issue_attestations(service.app, run.ledger(group), service.catalog,
+                                              service.ingest.identities, to, service.clock)
+    service.talk_to_urssaf(to, report, fresh_groups(service.app, run, clients))
+    report.sealed = seal_log(service.app, service.log_key, end_of_day(to), service.clock(),
+                             run.seal_owners(providers)).anchor()
+
+
+def fresh_groups(app: Application, run: PartsRun, client_ids: Sequence[str]) -> Iterator[Fresh]:
+    """For each group of clients: its ledger, folded once, then following what was recorded about them."""
+    for group in groups(client_ids):
+        folded: list[Ledger] = []
+
+        def fresh(group: Sequence[str] = group, folded: list[Ledger] = folded) -> Ledger:
+            if not folded:
+                folded.append(run.ledger(group))
+                return folded[0]
+            return followed_clients(app, folded[0], set(group))
+
+        yield fresh

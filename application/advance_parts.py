@@ -1,0 +1,124 @@
+"""`billing advance` by partitions of the clients (issue 17): each partition's clients are folded
+and drafted apart, in bounded memory and in any process; the drafts of all partitions are then
+numbered in one order, as one fold of the whole log would number them.
+
+A client's partition is a stable hash of its id. Drafting needs two things beyond the client's
+own facts, both read from the store before any partition is drafted: the last due date of all
+issued documents (the horizon of the corrections) and each sequence's last issue date. With the
+latter, a draft's issue date is known before it is numbered (domain/issuing.py: never before
+the last issued document; the drafts are numbered in due-date order), and so is the buyer's
+identity its document will carry (INTERPRETATION.md, "Who issues and who receives").
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from domain.calendar import end_of_day
+from domain.clients import Client
+from domain.documents import Draft
+from domain.identities import buyer
+from domain.terms_catalog import TermsCatalog
+from application.advance import due_drafts
+from application.ledger import Ledger
+
+GROUP = 50  # clients folded per query of the event store
+CLIENTS_PER_PART = 200
+MOST_PARTS = 64
+
+
+def part_count(clients: int, per_part: int = CLIENTS_PER_PART) -> int:
+    """How many partitions `clients` clients are cut into: `per_part` clients each, about."""
+    return max(1, min(MOST_PARTS, -(-clients // per_part)))
+
+
+def part_of(client_id: str, parts: int) -> int:
+    """The partition of a client: the same in every process and on every machine."""
+    return zlib.crc32(client_id.encode("utf-8")) % parts
+
+
+@dataclass(frozen=True)
+class Drafted:
+    """A document to issue, and the buyer it names on its issue date."""
+
+    draft: Draft
+    buyer: dict
+
+    def order(self) -> tuple:
+        return self.draft.due_on, self.draft.client_id, self.draft.key
+
+    def as_dict(self) -> dict:
+        return {"draft": self.draft.as_dict(), "buyer": self.buyer}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Drafted:
+        return cls(Draft.from_dict(data["draft"]), data["buyer"])
+
+
+@dataclass
+class PartDrafts:
+    """One partition's drafts in numbering order, and its clients' providers (the log's seal
+    tells each chain's events by them)."""
+
+    drafted: list[Drafted] = field(default_factory=list)
+    providers: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"drafted": [d.as_dict() for d in self.drafted], "providers": self.providers}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PartDrafts:
+        return cls([Drafted.from_dict(d) for d in data["drafted"]], data["providers"])
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What every partition is drafted against: read once, before the first partition."""
+
+    to: date
+    horizon: date
+    last_issued_on: dict[str, date | None]  # by provider
+    versions: dict[str, int] = field(default_factory=dict)  # each sequence's, by provider
+
+    def name(self, parts: int) -> str:
+        """The same for every worker that starts from the same store state."""
+        versions = ",".join(f"{p}:{v}" for p, v in sorted(self.versions.items()))
+        return f"{self.to.isoformat()}|{self.horizon.isoformat()}|{versions}|{parts}"
+
+    def issued_on(self, draft: Draft) -> date:
+        """The date issuing gives the draft (domain/issuing.py: `DocumentSequence.issue_batch`)."""
+        last = self.last_issued_on.get(draft.provider)
+        return max(draft.due_on, last or draft.due_on)
+
+
+def draft_part(ledgers: Iterator[Ledger], catalog: TermsCatalog, start: RunStart) -> PartDrafts:
+    """The documents the partition's clients are due by `start.to`, a group of them at a time."""
+    part = PartDrafts()
+    for ledger in ledgers:
+        for draft in due_drafts(ledger, catalog, start.to, horizon=start.horizon):
+            client = ledger.aggregates[Client.id_for(draft.client_id)]
+            part.drafted.append(Drafted(draft, buyer(client, end_of_day(start.issued_on(draft)))))
+        part.providers.update({c.client_id: c.provider for c in ledger.clients()})
+    part.drafted.sort(key=Drafted.order)
+    return part
+
+
+def groups(client_ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(client_ids), GROUP):
+        yield client_ids[start:start + GROUP]
+
+
+def merged_drafts(parts: Sequence[PartDrafts]) -> list[Drafted]:
+    """Every partition's drafts in the order one fold of all clients drafts them."""
+    return sorted((d for part in parts for d in part.drafted), key=Drafted.order)
+
+
+def providers_of(parts: Sequence[PartDrafts]) -> dict[str, str]:
+    found: dict[str, Any] = {}
+    for part in parts:
+        found.update(part.providers)
+    return found
