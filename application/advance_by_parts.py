@@ -11,7 +11,6 @@ from datetime import date
 from typing import Protocol
 
 import structlog
-from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
 from application.advance import AdvanceReport, AdvanceService, Fresh
@@ -78,26 +77,23 @@ def advance_by_parts(service: AdvanceService, to: date, run: PartsRun, progress:
 
 
 def after_issuing(service: AdvanceService, report: AdvanceReport, run: PartsRun, providers: dict[str, str]) -> None:
-    """The attestations, the URSSAF exchanges and the seal of the log, as `service.advance` makes them."""
-    to = report.to
+    """The attestations, the URSSAF exchanges and the seal of the log, as `service.advance` makes
+    them: each group of L'Étincelle's clients folded once for both."""
     clients = sorted(c for c, p in providers.items() if p == ETINCELLE)
-    for group in groups(clients):
-        report.attested += issue_attestations(service.app, run.ledger(group), service.catalog,
-                                              service.ingest.identities, to, service.clock)
-    service.talk_to_urssaf(to, report, fresh_groups(service.app, run, clients))
-    report.sealed = seal_log(service.app, service.log_key, end_of_day(to), service.clock(),
+    attested = attested_groups(service, report, run, clients)
+    service.talk_to_urssaf(report.to, report, attested)
+    for _ in attested:  # the groups URSSAF was not talked to about (none reachable, or another run's turn)
+        pass
+    report.sealed = seal_log(service.app, service.log_key, end_of_day(report.to), service.clock(),
                              run.seal_owners(providers)).anchor()
 
 
-def fresh_groups(app: Application, run: PartsRun, client_ids: Sequence[str]) -> Iterator[Fresh]:
-    """For each group of clients: its ledger, folded once, then following what was recorded about them."""
+def attested_groups(service: AdvanceService, report: AdvanceReport, run: PartsRun,
+                    client_ids: Sequence[str]) -> Iterator[Fresh]:
+    """For each group of clients, once its attestations are issued: its ledger, folded once, then
+    following what was recorded about them since."""
     for group in groups(client_ids):
-        folded: list[Ledger] = []
-
-        def fresh(group: Sequence[str] = group, folded: list[Ledger] = folded) -> Ledger:
-            if not folded:
-                folded.append(run.ledger(group))
-                return folded[0]
-            return followed_clients(app, folded[0], set(group))
-
-        yield fresh
+        ledger = run.ledger(group)
+        report.attested += issue_attestations(service.app, ledger, service.catalog, service.ingest.identities,
+                                              report.to, service.clock)
+        yield lambda group=group, ledger=ledger: followed_clients(service.app, ledger, set(group))
