@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import structlog
 
@@ -36,6 +36,8 @@ from projections.stream_queries import all_clients
 log = structlog.get_logger("billing.advance")
 POLL = 0.2  # seconds between two looks at what the other workers have done
 ISSUE_LOCK_KEY = 0x62696C6C69737375  # "billissu"
+# Workers join a run started this recently, no older one: its drafts would miss the facts recorded since.
+JOIN_WITHIN = timedelta(minutes=10)
 PART_CLIENTS_ENV = "BILLING_PART_CLIENTS"  # clients per partition (application/advance_parts.py: CLIENTS_PER_PART)
 
 
@@ -58,10 +60,8 @@ class StoreRun:
         with s._sql() as sql:
             brought_up_to_date(s.app, sql)
             clients = all_clients(sql)
-            with sql.transaction(schema=True):
-                sql.create_schema("advance")
-        self.parts = part_count(len(clients), int(os.environ.get(PART_CLIENTS_ENV) or CLIENTS_PER_PART))
-        self.run = start.name(self.parts)
+            self.parts = part_count(len(clients), int(os.environ.get(PART_CLIENTS_ENV) or CLIENTS_PER_PART))
+            self.run = joined_run(sql, start.name(self.parts), s.app.recorder.max_notification_id() or 0)
         helpers = self.helpers if len(clients) >= PARALLEL_FROM else 0
         with pool(max(1, helpers)) as processes:
             futures = [processes.submit(draft_elsewhere, s.url, self.run, start, self.parts) for _ in range(helpers)]
@@ -114,6 +114,20 @@ class StoreRun:
             return providers.get(client) if client else known.get(aggregate_id)
 
         return earlier
+
+
+def joined_run(sql: object, state: str, head: int) -> str:
+    """The run not issued yet that a worker started on the same store state less than
+    `JOIN_WITHIN` ago, else a new one (named by the state, the log's head and the time)."""
+    now = datetime.now(timezone.utc)
+    with sql.transaction(schema=True):  # one worker at a time opens a run
+        sql.create_schema("advance")
+        found = sql.execute("advance.open_run", (state, (now - JOIN_WITHIN).isoformat()))
+        if found:
+            return found[0][0]
+        run = f"{state}@{head}@{now.isoformat()}"
+        sql.execute("advance.start_run", (run, state, now.isoformat()))
+        return run
 
 
 def draft_parts(s: object, run: str, start: RunStart, parts: int, clients: Sequence[str]) -> None:
@@ -182,7 +196,7 @@ def is_issued(sql: object, run: str) -> bool:
 
 def mark_issued(sql: object, run: str) -> None:
     with sql.transaction():
-        sql.execute("advance.mark_issued", (run, datetime.now(timezone.utc).isoformat()))
+        sql.execute("advance.mark_issued", (datetime.now(timezone.utc).isoformat(), run))
 
 
 def forget(sql: object, run: str) -> None:

@@ -143,3 +143,12 @@ def test_a_draft_is_dated_as_issuing_will_date_it() -> None:
 
 def draft_on(day: date) -> Draft:
     return Draft("k", "invoice", "btbconnect", "c", day, "CGPS20260208-2", ())
+
+
+def test_a_run_after_runs_that_issued_nothing_is_a_run_of_its_own(recorded: str) -> None:
+    # The store's state (sequences, horizon) is the same at each of these runs: the second and the
+    # third still draft, talk to URSSAF and seal, rather than take the first's run as theirs.
+    first, second, third = (billing_json("advance", "--to", TO, db=recorded) for _ in range(3))
+    assert first["issued"] > 500 and second["issued"] == third["issued"] == 0
+    assert None not in (second["log_sealed"], third["log_sealed"])
+    assert second["urssaf_requests_polled"] == third["urssaf_requests_polled"]

@@ -101,9 +101,12 @@ ADVANCE = {  # a one-shot advance by partitions (infrastructure/advance_run.py):
     "advance.part": "SELECT drafts FROM billing_advance_parts WHERE run = %s AND part = %s",
     "advance.keep_part": "INSERT INTO billing_advance_parts (run, part, drafts) VALUES (%s, %s, %s) "
                          "ON CONFLICT (run, part) DO NOTHING",
-    "advance.issued": "SELECT 1 FROM billing_advance_runs WHERE run = %s",
-    "advance.mark_issued": "INSERT INTO billing_advance_runs (run, issued_at) VALUES (%s, %s) "
-                           "ON CONFLICT (run) DO NOTHING",
+    "advance.issued": "SELECT 1 FROM billing_advance_runs WHERE run = %s AND issued_at IS NOT NULL",
+    "advance.open_run": "SELECT run FROM billing_advance_runs WHERE state = %s AND issued_at IS NULL "
+                        "AND started_at >= %s ORDER BY started_at DESC LIMIT 1",
+    "advance.start_run": "INSERT INTO billing_advance_runs (run, state, started_at) VALUES (%s, %s, %s) "
+                         "ON CONFLICT (run) DO NOTHING",
+    "advance.mark_issued": "UPDATE billing_advance_runs SET issued_at = %s WHERE run = %s",
     "advance.forget_parts": "DELETE FROM billing_advance_parts WHERE run = %s",
 }
 
@@ -129,7 +132,9 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
     "advance": (
         "CREATE TABLE IF NOT EXISTS billing_advance_parts (run TEXT NOT NULL, part INTEGER NOT NULL, "
         "drafts TEXT NOT NULL, PRIMARY KEY (run, part))",
-        "CREATE TABLE IF NOT EXISTS billing_advance_runs (run TEXT PRIMARY KEY, issued_at TEXT NOT NULL)"),
+        # a run: the store state its partitions are drafted against, when its first worker started, when issued
+        "CREATE TABLE IF NOT EXISTS billing_advance_runs (run TEXT PRIMARY KEY, state TEXT NOT NULL, "
+        "started_at TEXT NOT NULL, issued_at TEXT)"),
     "tracking": ("CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",),
     "invoices": (
         "CREATE TABLE IF NOT EXISTS projection_invoices (number TEXT PRIMARY KEY, provider TEXT, kind TEXT, "
