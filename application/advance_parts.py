@@ -16,7 +16,6 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from domain.calendar import end_of_day
 from domain.clients import Client
@@ -24,9 +23,9 @@ from domain.documents import Draft
 from domain.identities import buyer
 from domain.terms_catalog import TermsCatalog
 from application.advance import due_drafts
+from application.client_folds import GROUP
 from application.ledger import Ledger
 
-GROUP = 50  # clients folded per query of the event store
 CLIENTS_PER_PART = 200
 MOST_PARTS = 64
 
@@ -118,7 +117,7 @@ def merged_drafts(parts: Sequence[PartDrafts]) -> list[Drafted]:
 
 
 def providers_of(parts: Sequence[PartDrafts]) -> dict[str, str]:
-    found: dict[str, Any] = {}
+    found: dict[str, str] = {}
     for part in parts:
         found.update(part.providers)
     return found

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 import structlog
@@ -50,7 +50,6 @@ class StoreRun:
     helpers: int = 0
     run: str = ""
     parts: int = 1
-    started: list = field(default_factory=list)
 
     def horizon(self) -> date | None:
         return self.services.documents_horizon()
