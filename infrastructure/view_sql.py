@@ -30,7 +30,9 @@ class SqlSession:
                 user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None)
             self.missing_table: type[Exception] = psycopg.errors.UndefinedTable
         else:
-            self.conn = sqlite3.connect(env["SQLITE_DBNAME"], timeout=30, isolation_level=None)
+            # Kept idle between reads, a session serves one thread at a time but not always the same one.
+            self.conn = sqlite3.connect(env["SQLITE_DBNAME"], timeout=30, isolation_level=None,
+                                        check_same_thread=False)
             self.missing_table = sqlite3.OperationalError
         self.backend: Any = postgres if self.postgres else sqlite
 

@@ -50,9 +50,20 @@ def receivable_rows(sql: ViewSql, catalog: TermsCatalog, ecb: RateTable, as_of: 
                     client_id: str | None = None) -> Iterator[Receivable]:
     """As `application.books.receivables.receivables` as of `as_of`, by client id, read `CHUNK`
     clients at a time."""
+    yield from receivables_of(sql, catalog, ecb, as_of, receivable_clients(sql, provider, client_id))
+
+
+def receivable_clients(sql: ViewSql, provider: str | None = None,
+                       client_id: str | None = None) -> list[tuple[str, str, str]]:
+    """(client id, name, provider) of every client (or that one), by client id."""
     with sql.reading():
-        clients = sorted(sql.execute("receivables.clients", [provider]) if client_id is None else
-                         sql.execute("receivables.client", [client_id, provider]))
+        return sorted(sql.execute("receivables.clients", [provider]) if client_id is None else
+                      sql.execute("receivables.client", [client_id, provider]))
+
+
+def receivables_of(sql: ViewSql, catalog: TermsCatalog, ecb: RateTable, as_of: date,
+                   clients: list[tuple[str, str, str]]) -> Iterator[Receivable]:
+    """The receivables of these clients (id, name, provider) as of `as_of`, `CHUNK` at a time."""
     for i in range(0, len(clients), CHUNK):
         part = clients[i:i + CHUNK]
         with sql.reading():

@@ -9,6 +9,7 @@ import json
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from projections.sql import ViewSql
@@ -101,10 +102,18 @@ def document_steps(sql: ViewSql, number: str) -> list[list]:
     return json.loads(found[0][0]) if found else []
 
 
-def issued_totals(sql: ViewSql) -> list[tuple[str, str, str]]:
-    """(month of issue "YYYY-MM", provider, total TTC) of every document (the invoices view)."""
+def issued_count(sql: ViewSql) -> int:
+    """How many documents the invoices view holds."""
     with sql.reading():
-        return sql.execute("invoices.month_totals")
+        return sql.execute("invoices.count")[0][0]
+
+
+def issued_totals(sql: ViewSql) -> list[tuple[str, str, Decimal]]:
+    """(month of issue "YYYY-MM", provider, total TTC of the documents issued that month), credit
+    notes deducted (the invoices view), by month and provider."""
+    with sql.reading():
+        return sorted((month, provider, Decimal(cents).scaleb(-2))
+                      for month, provider, cents in sql.execute("invoices.month_cents"))
 
 
 def kept_explanation(sql: ViewSql, number: str) -> dict[str, Any] | None:

@@ -30,6 +30,13 @@ def write_rows(sql: ViewSql, group: list[str], rows: list[tuple[list, ...]], mar
             sql.insert("rows.insert", [r for client in rows for r in client[part]], table=table)
         for client_id in group:
             sql.execute("rows.clear_mark", (client_id, marks[client_id]))
+        sql.insert("rows.count_writes", [(client_id, 1) for client_id in group])
+
+
+def rows_writes(sql: ViewSql) -> dict[str, int]:
+    """How many times each client's rows were written (a client never written: absent)."""
+    with sql.reading():
+        return dict(sql.execute("rows.writes"))
 
 
 def keep_explanation(sql: ViewSql, number: str, client_id: str, body: str, head: int) -> bool:

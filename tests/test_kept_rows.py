@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from domain.calendar import end_of_day, paris_date
 from domain.records import Payment
+from infrastructure.http.console.kept_receivables import KeptReceivables
 from infrastructure.view_sql import SqlSession
 from projections import row_reads
 from projections.receivable_rows import receivable_rows
@@ -30,7 +31,8 @@ from tests.test_any_arrival_order import END, SETTINGS, btb_histories, ets_histo
 from tests.test_btb_scenario import history as btb_history
 from tests.test_etincelle_scenario import booked, client, held, history as ets_history
 
-YEARS = (2025, 2026, 2027, 2031)  # 2031: nothing paid nor attested, every client of L'Étincelle has its row
+YEARS = (2025, 2026, 2027, 2031)
+KEPT_DAY = date(2027, 5, 3)  # read before and after the late facts, by one KeptReceivables  # 2031: nothing paid nor attested, every client of L'Étincelle has its row
 
 
 def days_to_read(engine: Engine, drawn: list[date]) -> list[date]:
@@ -42,7 +44,7 @@ def days_to_read(engine: Engine, drawn: list[date]) -> list[date]:
     return sorted(set(drawn) | around)
 
 
-def assert_rows_equal_the_fold(engine: Engine, sql: SqlSession, days: list[date]) -> None:
+def assert_rows_equal_the_fold(engine: Engine, sql: SqlSession, days: list[date], kept: KeptReceivables) -> None:
     refresh(engine.app, sql, engine.catalog, engine.identities)
     whole = read_ledger(engine.app)
     ids = [None, *(c.client_id for c in whole.clients())]
@@ -65,6 +67,9 @@ def assert_rows_equal_the_fold(engine: Engine, sql: SqlSession, days: list[date]
         for client_id in ids[1:]:
             assert [r.as_dict() for r in receivable_rows(sql, engine.catalog, rates, day, client_id=client_id)] == [
                 r for r in folded if r["client_id"] == client_id]
+    # What the console keeps between two reads: those of the clients rewritten since are worked out again.
+    folded = [r.as_dict() for r in receivables(whole, engine.catalog, rates, KEPT_DAY)]
+    assert [row for row, _ in kept.every_client(sql, engine.catalog, rates, KEPT_DAY)] == folded
 
 
 @SETTINGS
@@ -73,15 +78,16 @@ def assert_rows_equal_the_fold(engine: Engine, sql: SqlSession, days: list[date]
 def test_kept_rows_equal_the_whole_fold(backend: str, tmp_path: Path, btb, ets, cut, drawn) -> None:
     facts = sorted(btb + ets, key=lambda f: datetime.fromisoformat(f["at"]))
     first = int(len(facts) * cut)
+    kept = KeptReceivables()
     with engine_on(backend, tmp_path) as engine:
         sql = SqlSession(engine.url)
         try:
             engine.ingest(*facts[:first])
             engine.advance(date(2026, 6, 30))
-            assert_rows_equal_the_fold(engine, sql, days_to_read(engine, drawn))
+            assert_rows_equal_the_fold(engine, sql, days_to_read(engine, drawn), kept)
             engine.ingest(*facts[first:])  # late facts too: the clients they change are rewritten
             engine.advance(END)
-            assert_rows_equal_the_fold(engine, sql, days_to_read(engine, drawn))
+            assert_rows_equal_the_fold(engine, sql, days_to_read(engine, drawn), kept)
         finally:
             sql.close()
 
@@ -106,6 +112,29 @@ def test_the_command_reads_a_payment_recorded_after_its_last_read(db_url: str) -
     [earlier] = billing_json("invoices", "--as-of", "2026-02-02", db=db_url)  # the day before it was paid
     assert (earlier["paid"], earlier["balance"]) == ("0.00", "45.00")
     assert billing_json("attestations", "--year", "2026", db=db_url)[0]["eligible_paid"] == "45.00"
+
+
+def test_the_console_works_out_again_only_the_receivables_a_write_changed(db_url: str) -> None:
+    engine, sql, kept = Engine(db_url), SqlSession(db_url), KeptReceivables()
+    rates, day = load_ecb_rates(), date(2026, 2, 10)
+    try:
+        for cid in ("E-A", "E-B"):  # 1 h at 45 € each on 14 January, invoiced on 31 January
+            engine.ingest(client(cid, "per_session"), *booked(f"{cid}1", cid, "2026-01-14T17:00:00+01:00", 60, "45.00"),
+                          held(f"{cid}1", "2026-01-14T18:00:00+01:00"))
+        [a, b] = engine.advance(date(2026, 1, 31))
+        refresh(engine.app, sql, engine.catalog, engine.identities)
+        before = [row for row, _ in kept.every_client(sql, engine.catalog, rates, day)]
+        assert [(r["client_id"], r["outstanding"]) for r in before] == [("E-A", "45.00"), ("E-B", "45.00")]
+        engine.ingest({"key": "pay-A", "type": "payment.received", "at": "2026-02-03T10:00:00+01:00",
+                       "client_id": "E-A", "amount": "45.00", "method": "transfer", "invoice": a})
+        refresh(engine.app, sql, engine.catalog, engine.identities)  # E-A's rows rewritten, E-B's not
+        after = [row for row, _ in kept.every_client(sql, engine.catalog, rates, day)]
+        assert [(r["client_id"], r["outstanding"]) for r in after] == [("E-A", "0.00"), ("E-B", "45.00")]
+        assert after[1] is before[1] and after[0] is not before[0]  # E-B's is the one worked out before
+        assert kept.every_client(sql, engine.catalog, rates, day + timedelta(days=1))[1][0] is not before[1]
+    finally:
+        sql.close()
+        engine.close()
 
 
 def test_the_command_sees_events_no_view_followed_yet(db_url: str) -> None:

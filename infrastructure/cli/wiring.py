@@ -60,6 +60,7 @@ class Services:
     identities: ProviderIdentities = field(default_factory=load_identities)
     _idle: list = field(default_factory=list, repr=False)  # list.pop and append are atomic
     _opened: list = field(default_factory=list, repr=False)
+    kept: dict = field(default_factory=dict, repr=False)  # what a serving process keeps of its reads, by name
 
     @property
     def postgres(self) -> bool:
@@ -176,11 +177,8 @@ class Services:
                       hint="billing projections status; billing projections rebuild")
 
     def _follow(self, progress: Progress) -> None:
-        follower = self.follower()
-        try:
-            follower.catch_up_all(progress=progress)  # one pass over the new events for every view
-        finally:
-            follower.sql.close()
+        with self._sql() as sql:  # a session kept idle: the API follows before many of its reads
+            Follower(self.app, sql).catch_up_all(progress=progress)  # one pass over the new events for every view
 
     @property
     def ingest(self) -> IngestService:

@@ -12,6 +12,7 @@ from infrastructure.cli.wiring import services
 from infrastructure.http import docs_page, documents_api, facts_api, ops_api, problems, reads_api
 from infrastructure.http.access import AccessLog
 from infrastructure.http.console import install as console
+from infrastructure.http.console.warming import warming
 from infrastructure.http.limits import FailureLimiter, Settings
 from infrastructure.http.metrics import Metrics
 from infrastructure.http.tokens import PROVIDERS, TokenStore
@@ -37,6 +38,7 @@ def create_app(db: str | None = None, settings: Settings | None = None) -> FastA
             app.state.services = stack.enter_context(services(db))
             app.state.tokens = TokenStore(database_url(db))
             stack.callback(app.state.tokens.close)
+            stack.enter_context(warming(app.state.services))
             yield
 
     app = FastAPI(title="Billing engine API", version="1", description=DESCRIPTION, lifespan=lifespan,

@@ -47,13 +47,18 @@ KEPT_ROWS = {
     "rows.any_stale": "SELECT 1 FROM projection_stale LIMIT 1",
     # the tables the earliest kept rows lacked: a query of them fails on a store made before them
     "rows.newest_tables": "SELECT (SELECT 1 FROM projection_receivable_rows LIMIT 1), "
-                          "(SELECT 1 FROM projection_explanations LIMIT 1)",
+                          "(SELECT 1 FROM projection_explanations LIMIT 1), "
+                          "(SELECT 1 FROM projection_rows_written LIMIT 1)",
     "rows.stale_of": "SELECT 1 FROM projection_stale WHERE client_id IN ({keys})",
     "rows.all_marks": "SELECT client_id, mark FROM projection_stale",
     "rows.marks_of": "SELECT client_id, mark FROM projection_stale WHERE client_id IN ({keys})",
     "rows.delete": "DELETE FROM {table} WHERE client_id IN ({keys})",
     "rows.insert": "INSERT INTO {table} {rows}",
     "rows.clear_mark": "DELETE FROM projection_stale WHERE client_id = %s AND mark = %s",
+    # each client's count of rewrites: what a reader kept of a client's rows holds while it stays
+    "rows.count_writes": "INSERT INTO projection_rows_written {rows} ON CONFLICT (client_id) "
+                         "DO UPDATE SET written = projection_rows_written.written + 1",
+    "rows.writes": "SELECT client_id, written FROM projection_rows_written",
     "documents.keys": "SELECT provider, issued_on, number FROM projection_documents WHERE "
                       "provider = COALESCE(%s, provider) AND issued_on >= COALESCE(%s, issued_on) "
                       "AND issued_on <= COALESCE(%s, issued_on)",
@@ -80,7 +85,10 @@ KEPT_ROWS = {
                           "AND provider = COALESCE(%s, provider)",
     "receivables.bodies": "SELECT client_id, body FROM projection_receivable_rows WHERE client_id IN ({keys})",
     "invoices.last_due_on": "SELECT MAX(due_on) FROM projection_invoices",
-    "invoices.month_totals": "SELECT substr(issued_on, 1, 7), provider, total_ttc FROM projection_invoices",
+    "invoices.count": "SELECT COUNT(*) FROM projection_invoices",
+    # totals are written with two decimals (domain.money.fmt): without the point, exact cents to add up
+    "invoices.month_cents": "SELECT substr(issued_on, 1, 7), provider, SUM(CAST(REPLACE(total_ttc, '.', '') AS BIGINT)) "
+                            "FROM projection_invoices GROUP BY substr(issued_on, 1, 7), provider",
     "documents.steps_of": "SELECT steps FROM projection_documents WHERE number = %s",
     "documents.client_of": "SELECT client_id FROM projection_documents WHERE number = %s",
     "explanations.of": "SELECT body FROM projection_explanations WHERE number = %s",
@@ -165,6 +173,7 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
         "CREATE TABLE IF NOT EXISTS projection_explanations (number TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
         "body TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS projection_explanations_client ON projection_explanations (client_id)",
+        "CREATE TABLE IF NOT EXISTS projection_rows_written (client_id TEXT PRIMARY KEY, written BIGINT NOT NULL)",
         # a store whose rows were kept before their receivables: its clients are rewritten at the next read
         "INSERT INTO projection_stale (client_id, mark) SELECT client_id, 0 FROM projection_clients c "
         "WHERE NOT EXISTS (SELECT 1 FROM projection_receivable_rows r WHERE r.client_id = c.client_id) "

@@ -263,13 +263,15 @@ def console_latencies(url: str, clients: list[str], numbers: list[str], rounds: 
     both providers: the server's whole answer, `rounds` times after one warm-up round."""
     import httpx
 
-    from tests.http_server import new_token, running_server
+    from tests.http_server import bearer, new_token, running_server
 
     _, secret = new_token(url, "auditor", "both", "bench-console")
-    pages: dict[str, list[float]] = {page: [] for page in CONSOLE_PAGES}
+    _, service = new_token(url, "service", "both", "bench-console-writes")
+    pages: dict[str, list[float]] = {page: [] for page in (*CONSOLE_PAGES, AFTER_A_FACT)}
     with running_server(url, Path(os.environ.get("TMPDIR", "/tmp")) / "bench-console.log",
                         options=("--insecure-dev",)) as base, \
-            httpx.Client(base_url=base, cookies={"billing_console": secret}, timeout=120) as http:
+            httpx.Client(base_url=base, cookies={"billing_console": secret}, timeout=120) as http, \
+            httpx.Client(base_url=base, headers=bearer(service), timeout=120) as writer:
         for n in range(rounds + 1):
             for page in CONSOLE_PAGES:
                 path = page.format(client=clients[n % len(clients)], number=numbers[n % len(numbers)])
@@ -277,7 +279,20 @@ def console_latencies(url: str, clients: list[str], numbers: list[str], rounds: 
                 http.get(path).raise_for_status()
                 if n:
                     pages[page].append(time.perf_counter() - start)
+        for n in range(rounds):  # the first load after a write: the page of a log that moved
+            writer.post("/facts", json=small_payment(clients[n % len(clients)], n)).raise_for_status()
+            start = time.perf_counter()
+            http.get("/console/receivables").raise_for_status()
+            pages[AFTER_A_FACT].append(time.perf_counter() - start)
     return {page: percentiles(times) for page, times in pages.items()}
+
+
+AFTER_A_FACT = "/console/receivables (first load after a payment)"
+
+
+def small_payment(client: str, n: int) -> dict:
+    return {"key": f"bench-console-payment-{n}", "type": "payment.received", "at": "2027-03-31T12:00:00+02:00",
+            "client_id": client, "amount": "0.01", "method": "transfer"}
 
 
 def reads(spec: dict) -> dict:

@@ -14,11 +14,13 @@ COLOURS = {"not_due": "#4c78a8", "1_30": "#f2cf5b", "31_60": "#f58518", "61_90":
            "btbconnect": "#4c78a8", "etincelle": "#f58518"}
 NAMES = {"not_due": "non échu", "1_30": "1–30 j", "31_60": "31–60 j", "61_90": "61–90 j", "over_90": "> 90 j"}
 BAR, GAP, LABEL, WIDTH = 18, 6, 110, 640
+CLIENT_BARS = 20
 
 
 def ageing_chart(rows: list[dict]) -> str:
-    """One stacked bar per client owing something, widest first (at most 20)."""
-    owing = sorted((r for r in rows if Decimal(r["outstanding"]) > 0), key=lambda r: -Decimal(r["outstanding"]))[:20]
+    """One stacked bar per client owing something, widest first (at most CLIENT_BARS)."""
+    owing = sorted((r for r in rows if Decimal(r["outstanding"]) > 0),
+                   key=lambda r: -Decimal(r["outstanding"]))[:CLIENT_BARS]
     if not owing:
         return ""
     top = max(Decimal(r["outstanding"]) for r in owing)

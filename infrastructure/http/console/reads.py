@@ -15,10 +15,10 @@ from typing import Any
 from domain.calendar import end_of_day
 from domain.money import fmt
 from infrastructure.http.console import charts
+from infrastructure.http.console.kept_receivables import Amounted, KeptReceivables, amounted
 from infrastructure.ecb_rates import load_ecb_rates
 from infrastructure.http.tokens import ApiToken
 from projections import row_reads
-from projections.receivable_rows import receivable_rows
 from application.books.attestations import attestation_rows
 from application.books.invoices import InvoiceFilter, invoice_rows
 from application.books.receivables import receivables
@@ -73,36 +73,50 @@ def receivables_view(s: Any, token: ApiToken, q: Search) -> dict[str, Any]:
         return receivables_page(receivable_list(s, token, q), revenue_by_month(s, token))
     with s.rows() as sql:
         key = (sql.log_head(), q.as_of, q.provider, token.providers)
-    if key not in ANSWERS:
-        ANSWERS[key] = receivables_page(receivable_list(s, token, q), revenue_by_month(s, token))
-        while len(ANSWERS) > KEPT_ANSWERS:
-            ANSWERS.pop(next(iter(ANSWERS)))
-    return ANSWERS[key]
+    answers = s.kept.setdefault("receivables_pages", {})  # (log head, as of, provider, scope) → data, oldest first
+    if key not in answers:
+        answers[key] = receivables_page(receivable_list(s, token, q), revenue_by_month(s, token))
+        while len(answers) > KEPT_ANSWERS:
+            answers.pop(next(iter(answers)))
+    return answers[key]
 
 
 KEPT_ANSWERS = 8
-ANSWERS: dict[tuple, dict[str, Any]] = {}  # (log head, as of, provider, scope) → the page's data, oldest first
 
 
-def receivables_page(rows: list[dict[str, Any]], months: dict[str, dict[str, Decimal]]) -> dict[str, Any]:
-    owing = sorted((r for r in rows if any(Decimal(r[k]) for k in ("outstanding", "credit", "penalties"))),
-                   key=lambda r: (-Decimal(r["outstanding"]), r["client_id"]))
-    totals = {k: fmt(sum((Decimal(r[k]) for r in rows), Decimal(0)))
-              for k in ("outstanding", "overdue", "penalties", "awaiting_urssaf")}
-    return {"rows": owing[:SHOWN], "owing": len(owing), "clients": len(rows), "totals": totals,
-            "ageing": charts.ageing_chart(owing), "revenue": charts.revenue_chart(months)}
+def receivables_page(rows: list[Amounted], months: dict[str, dict[str, Decimal]]) -> dict[str, Any]:
+    owing = [(r, a) for r, a in rows if a["outstanding"] or a["credit"] or a["penalties"]]
+    owing.sort(key=lambda ra: (-ra[1]["outstanding"], ra[0]["client_id"]))
+    totals = {k: fmt(sum((a[k] for _, a in rows), Decimal(0))) for k in TOTALS}
+    return {"rows": [r for r, _ in owing[:SHOWN]], "owing": len(owing), "clients": len(rows), "totals": totals,
+            "ageing": charts.ageing_chart([r for r, _ in owing[:charts.CLIENT_BARS]]), "revenue": charts.revenue_chart(months)}
 
 
-def receivable_list(s: Any, token: ApiToken, q: Search) -> list[dict[str, Any]]:
-    """Every client's receivable within the token's scope."""
+TOTALS = ("outstanding", "overdue", "penalties", "awaiting_urssaf")
+
+
+def warm_receivables(s: Any, day: date) -> None:
+    """Every client's receivable as of `day` and the revenue by month, worked out and kept for
+    the page's next loads."""
+    kept = s.kept.setdefault("receivables", KeptReceivables())
+    with s.rows() as sql:
+        kept.every_client(sql, s.catalog, load_ecb_rates(), day)
+    s.follow_projections()
+    with s.rows() as sql:
+        kept_totals(s, sql)
+
+
+def receivable_list(s: Any, token: ApiToken, q: Search) -> list[Amounted]:
+    """Every client's receivable within the token's scope, with its amounts."""
     rates = load_ecb_rates()
     if q.known_at is not None:
         rows = [r for ledger in s.ledgers(None, q.known_at) for r in receivables(ledger, s.catalog, rates, q.as_of,
                                                                                  q.provider)]
-    else:
-        with s.rows() as sql:
-            rows = list(receivable_rows(sql, s.catalog, rates, q.as_of, q.provider))
-    return [r.as_dict() for r in rows if r.provider in token.providers]
+        return [amounted(r.as_dict()) for r in rows if r.provider in token.providers]
+    kept = s.kept.setdefault("receivables", KeptReceivables())
+    with s.rows() as sql:
+        every = kept.every_client(sql, s.catalog, rates, q.as_of)
+    return [(r, a) for r, a in every if r["provider"] in token.providers and q.provider in (None, r["provider"])]
 
 
 def revenue_by_month(s: Any, token: ApiToken) -> dict[str, dict[str, Decimal]]:
@@ -110,10 +124,20 @@ def revenue_by_month(s: Any, token: ApiToken) -> dict[str, dict[str, Decimal]]:
     months: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     s.follow_projections()  # the invoices view, which a store only ever read through its rows lacks
     with s.rows() as sql:
-        for month, provider, ttc in row_reads.issued_totals(sql):
+        for month, provider, ttc in kept_totals(s, sql):
             if provider in token.providers:
-                months[month][provider] += Decimal(ttc)
+                months[month][provider] += ttc
     return months
+
+
+def kept_totals(s: Any, sql: Any) -> list[tuple[str, str, Decimal]]:
+    """`row_reads.issued_totals`, kept while no document is added to the view (documents are
+    only ever added to it, never changed: the same count, the same totals)."""
+    count = row_reads.issued_count(sql)  # before the totals: one added in between is read again next time
+    kept = s.kept.get("issued_totals")
+    if kept is None or kept[0] != count:
+        kept = s.kept["issued_totals"] = (count, row_reads.issued_totals(sql))
+    return kept[1]
 
 
 def attestation_list(s: Any, year: int, known_at: datetime | None, client: str | None = None) -> list[dict[str, Any]]:
