@@ -38,7 +38,8 @@ def test_the_page_of_the_day_is_worked_out_before_its_first_load(db_url: str) ->
     with services(db_url) as s, warming(s, lambda: NOW):
         kept = wait_for_warming(s)
         assert kept.as_of == date(2026, 2, 10)
-        [(warmed, _)] = kept.every_client_kept()
+        assert list(kept.kept) == ["E-A"]
+        warmed, _ = kept.kept["E-A"][1]  # its (rewrites, (row, amounts))
         view = reads.receivables_view(s, AUDITOR, reads.Search(as_of=date(2026, 2, 10)))
         assert view["rows"][0] is warmed and warmed["outstanding"] == "45.00"  # not worked out again
         assert view["revenue"]  # the month's 45 € of January, kept too

@@ -43,8 +43,3 @@ class KeptReceivables:
             for row in receivables_of(sql, catalog, ecb, as_of, changed):
                 self.kept[row.client_id] = (writes.get(row.client_id, 0), amounted(row.as_dict()))
             return [self.kept[client_id][1] for client_id, _, _ in clients]
-
-    def every_client_kept(self) -> list[Amounted]:
-        """What is kept, by client id, as of `as_of` (no read)."""
-        with self.lock:
-            return [row for _, row in (self.kept[c] for c in sorted(self.kept))]

@@ -98,12 +98,13 @@ TOTALS = ("outstanding", "overdue", "penalties", "awaiting_urssaf")
 def warm_receivables(s: Any, day: date) -> None:
     """Every client's receivable as of `day` and the revenue by month, worked out and kept for
     the page's next loads."""
-    kept = s.kept.setdefault("receivables", KeptReceivables())
     with s.rows() as sql:
-        kept.every_client(sql, s.catalog, load_ecb_rates(), day)
-    s.follow_projections()
-    with s.rows() as sql:
-        kept_totals(s, sql)
+        kept_receivables(s).every_client(sql, s.catalog, load_ecb_rates(), day)
+    followed_totals(s)
+
+
+def kept_receivables(s: Any) -> KeptReceivables:
+    return s.kept.setdefault("receivables", KeptReceivables())
 
 
 def receivable_list(s: Any, token: ApiToken, q: Search) -> list[Amounted]:
@@ -113,30 +114,29 @@ def receivable_list(s: Any, token: ApiToken, q: Search) -> list[Amounted]:
         rows = [r for ledger in s.ledgers(None, q.known_at) for r in receivables(ledger, s.catalog, rates, q.as_of,
                                                                                  q.provider)]
         return [amounted(r.as_dict()) for r in rows if r.provider in token.providers]
-    kept = s.kept.setdefault("receivables", KeptReceivables())
     with s.rows() as sql:
-        every = kept.every_client(sql, s.catalog, rates, q.as_of)
+        every = kept_receivables(s).every_client(sql, s.catalog, rates, q.as_of)
     return [(r, a) for r, a in every if r["provider"] in token.providers and q.provider in (None, r["provider"])]
 
 
 def revenue_by_month(s: Any, token: ApiToken) -> dict[str, dict[str, Decimal]]:
     """Invoiced TTC (credit notes deducted) per month of issue and provider (the invoices view)."""
     months: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    s.follow_projections()  # the invoices view, which a store only ever read through its rows lacks
-    with s.rows() as sql:
-        for month, provider, ttc in kept_totals(s, sql):
-            if provider in token.providers:
-                months[month][provider] += ttc
+    for month, provider, ttc in followed_totals(s):
+        if provider in token.providers:
+            months[month][provider] += ttc
     return months
 
 
-def kept_totals(s: Any, sql: Any) -> list[tuple[str, str, Decimal]]:
-    """`row_reads.issued_totals`, kept while no document is added to the view (documents are
-    only ever added to it, never changed: the same count, the same totals)."""
-    count = row_reads.issued_count(sql)  # before the totals: one added in between is read again next time
-    kept = s.kept.get("issued_totals")
-    if kept is None or kept[0] != count:
-        kept = s.kept["issued_totals"] = (count, row_reads.issued_totals(sql))
+def followed_totals(s: Any) -> list[tuple[str, str, Decimal]]:
+    """`row_reads.issued_totals` of the invoices view brought up to date, kept while no document
+    is added to it (documents are only ever added, never changed: the same count, the same totals)."""
+    s.follow_projections()  # the invoices view, which a store only ever read through its rows lacks
+    with s.rows() as sql:
+        count = row_reads.issued_count(sql)  # before the totals: one added in between is read again next time
+        kept = s.kept.get("issued_totals")
+        if kept is None or kept[0] != count:
+            kept = s.kept["issued_totals"] = (count, row_reads.issued_totals(sql))
     return kept[1]
 
 
