@@ -61,6 +61,12 @@ def receivable_clients(sql: ViewSql, provider: str | None = None,
                       sql.execute("receivables.client", [client_id, provider]))
 
 
+def written_clients(sql: ViewSql) -> list[tuple[str, str, str, int]]:
+    """(client id, name, provider, how many times its rows were written) of every client."""
+    with sql.reading():
+        return sql.execute("receivables.clients_written")
+
+
 def receivables_of(sql: ViewSql, catalog: TermsCatalog, ecb: RateTable, as_of: date,
                    clients: list[tuple[str, str, str]]) -> Iterator[Receivable]:
     """The receivables of these clients (id, name, provider) as of `as_of`, `CHUNK` at a time."""

@@ -33,12 +33,6 @@ def write_rows(sql: ViewSql, group: list[str], rows: list[tuple[list, ...]], mar
         sql.insert("rows.count_writes", [(client_id, 1) for client_id in group])
 
 
-def rows_writes(sql: ViewSql) -> dict[str, int]:
-    """How many times each client's rows were written (a client never written: absent)."""
-    with sql.reading():
-        return dict(sql.execute("rows.writes"))
-
-
 def keep_explanation(sql: ViewSql, number: str, client_id: str, body: str, head: int) -> bool:
     """Keeps a document's explanation worked out from the log up to `head`, if the log has not
     moved since and the client's rows are current (else it would outlive what it explains)."""

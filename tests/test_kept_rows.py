@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from domain.calendar import end_of_day, paris_date
 from domain.records import Payment
 from infrastructure.http.console.kept_receivables import KeptReceivables
+from infrastructure.http.console.receivable_books import amounted, books_of
 from infrastructure.view_sql import SqlSession
 from projections import row_reads
 from projections.receivable_rows import receivable_rows
@@ -70,6 +71,9 @@ def assert_rows_equal_the_fold(engine: Engine, sql: SqlSession, days: list[date]
     # What the console keeps between two reads: those of the clients rewritten since are worked out again.
     folded = [r.as_dict() for r in receivables(whole, engine.catalog, rates, KEPT_DAY)]
     assert [row for row, _ in kept.every_client(sql, engine.catalog, rates, KEPT_DAY)] == folded
+    at_once = books_of(amounted(r) for r in folded)  # and so do its books, followed client by client
+    assert {p: (b.clients, b.totals, b.owing, b.rows) for p, b in kept.books.items() if b.clients} == {
+        p: (b.clients, b.totals, b.owing, b.rows) for p, b in at_once.items()}
 
 
 @SETTINGS

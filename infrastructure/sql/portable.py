@@ -58,7 +58,6 @@ KEPT_ROWS = {
     # each client's count of rewrites: what a reader kept of a client's rows holds while it stays
     "rows.count_writes": "INSERT INTO projection_rows_written {rows} ON CONFLICT (client_id) "
                          "DO UPDATE SET written = projection_rows_written.written + 1",
-    "rows.writes": "SELECT client_id, written FROM projection_rows_written",
     "documents.keys": "SELECT provider, issued_on, number FROM projection_documents WHERE "
                       "provider = COALESCE(%s, provider) AND issued_on >= COALESCE(%s, issued_on) "
                       "AND issued_on <= COALESCE(%s, issued_on)",
@@ -83,6 +82,9 @@ KEPT_ROWS = {
                            "WHERE provider = COALESCE(%s, provider)",
     "receivables.client": "SELECT client_id, name, provider FROM projection_clients WHERE client_id = %s "
                           "AND provider = COALESCE(%s, provider)",
+    "receivables.clients_written": "SELECT c.client_id, c.name, c.provider, COALESCE(w.written, 0) "
+                                   "FROM projection_clients c LEFT JOIN projection_rows_written w "
+                                   "ON w.client_id = c.client_id",
     "receivables.bodies": "SELECT client_id, body FROM projection_receivable_rows WHERE client_id IN ({keys})",
     "invoices.last_due_on": "SELECT MAX(due_on) FROM projection_invoices",
     "invoices.count": "SELECT COUNT(*) FROM projection_invoices",

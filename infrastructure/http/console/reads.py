@@ -15,7 +15,8 @@ from typing import Any
 from domain.calendar import end_of_day
 from domain.money import fmt
 from infrastructure.http.console import charts
-from infrastructure.http.console.kept_receivables import Amounted, KeptReceivables, amounted
+from infrastructure.http.console.kept_receivables import KeptReceivables
+from infrastructure.http.console.receivable_books import Book, amounted, books_of, first_owing, summed
 from infrastructure.ecb_rates import load_ecb_rates
 from infrastructure.http.tokens import ApiToken
 from projections import row_reads
@@ -70,12 +71,12 @@ def receivables_view(s: Any, token: ApiToken, q: Search) -> dict[str, Any]:
     """What the receivables page shows (the clients owing most, totals, charts). The same question
     asked again of the same log (its head) is answered from the answers kept in this process."""
     if q.known_at is not None:
-        return receivables_page(receivable_list(s, token, q), revenue_by_month(s, token))
+        return receivables_page(in_scope(books_known_at(s, q), token, q), revenue_by_month(s, token))
     with s.rows() as sql:
         key = (sql.log_head(), q.as_of, q.provider, token.providers)
     answers = s.kept.setdefault("receivables_pages", {})  # (log head, as of, provider, scope) → data, oldest first
     if key not in answers:
-        answers[key] = receivables_page(receivable_list(s, token, q), revenue_by_month(s, token))
+        answers[key] = kept_page(s, token, q)
         while len(answers) > KEPT_ANSWERS:
             answers.pop(next(iter(answers)))
     return answers[key]
@@ -84,22 +85,30 @@ def receivables_view(s: Any, token: ApiToken, q: Search) -> dict[str, Any]:
 KEPT_ANSWERS = 8
 
 
-def receivables_page(rows: list[Amounted], months: dict[str, dict[str, Decimal]]) -> dict[str, Any]:
-    owing = [(r, a) for r, a in rows if a["outstanding"] or a["credit"] or a["penalties"]]
-    owing.sort(key=lambda ra: (-ra[1]["outstanding"], ra[0]["client_id"]))
-    totals = {k: fmt(sum((a[k] for _, a in rows), Decimal(0))) for k in TOTALS}
-    return {"rows": [r for r, _ in owing[:SHOWN]], "owing": len(owing), "clients": len(rows), "totals": totals,
-            "ageing": charts.ageing_chart([r for r, _ in owing[:charts.CLIENT_BARS]]), "revenue": charts.revenue_chart(months)}
+def kept_page(s: Any, token: ApiToken, q: Search) -> dict[str, Any]:
+    kept, months = kept_receivables(s), revenue_by_month(s, token)
+    with s.rows() as sql, kept.lock:
+        books = kept.update(sql, s.catalog, load_ecb_rates(), q.as_of)
+        return receivables_page(in_scope(books, token, q), months)
 
 
-TOTALS = ("outstanding", "overdue", "penalties", "awaiting_urssaf")
+def in_scope(books: dict[str, Book], token: ApiToken, q: Search) -> list[Book]:
+    """The books of the providers the token may read and the search asks for."""
+    return [b for p, b in sorted(books.items()) if p in token.providers and q.provider in (None, p)]
+
+
+def receivables_page(books: list[Book], months: dict[str, dict[str, Decimal]]) -> dict[str, Any]:
+    shown = first_owing(books, SHOWN)
+    return {"rows": shown, "owing": sum(len(b.owing) for b in books), "clients": sum(b.clients for b in books),
+            "totals": {k: fmt(v) for k, v in summed(books).items()},
+            "ageing": charts.ageing_chart(shown[:charts.CLIENT_BARS]), "revenue": charts.revenue_chart(months)}
 
 
 def warm_receivables(s: Any, day: date) -> None:
     """Every client's receivable as of `day` and the revenue by month, worked out and kept for
     the page's next loads."""
     with s.rows() as sql:
-        kept_receivables(s).every_client(sql, s.catalog, load_ecb_rates(), day)
+        kept_receivables(s).update(sql, s.catalog, load_ecb_rates(), day)
     followed_totals(s)
 
 
@@ -107,16 +116,11 @@ def kept_receivables(s: Any) -> KeptReceivables:
     return s.kept.setdefault("receivables", KeptReceivables())
 
 
-def receivable_list(s: Any, token: ApiToken, q: Search) -> list[Amounted]:
-    """Every client's receivable within the token's scope, with its amounts."""
-    rates = load_ecb_rates()
-    if q.known_at is not None:
-        rows = [r for ledger in s.ledgers(None, q.known_at) for r in receivables(ledger, s.catalog, rates, q.as_of,
-                                                                                 q.provider)]
-        return [amounted(r.as_dict()) for r in rows if r.provider in token.providers]
-    with s.rows() as sql:
-        every = kept_receivables(s).every_client(sql, s.catalog, rates, q.as_of)
-    return [(r, a) for r, a in every if r["provider"] in token.providers and q.provider in (None, r["provider"])]
+def books_known_at(s: Any, q: Search) -> dict[str, Book]:
+    """The books of every client's receivable as known at `q.known_at`, folded from the log."""
+    rows = (r for ledger in s.ledgers(None, q.known_at) for r in receivables(ledger, s.catalog, load_ecb_rates(),
+                                                                             q.as_of, q.provider))
+    return books_of(amounted(r.as_dict()) for r in rows)
 
 
 def revenue_by_month(s: Any, token: ApiToken) -> dict[str, dict[str, Decimal]]:
