@@ -61,10 +61,13 @@ def receivable_clients(sql: ViewSql, provider: str | None = None,
                       sql.execute("receivables.client", [client_id, provider]))
 
 
-def written_clients(sql: ViewSql) -> list[tuple[str, str, str, int]]:
-    """(client id, name, provider, how many times its rows were written) of every client."""
+def written_clients(sql: ViewSql, since: int | None = None) -> list[tuple[str, str, str, int]]:
+    """(client id, name, provider, the number of its rows' last rewrite) of every client, or of
+    those rewritten after the rewrite numbered `since`."""
     with sql.reading():
-        return sql.execute("receivables.clients_written")
+        if since is None:
+            return sql.execute("receivables.clients_written")
+        return sql.execute("receivables.clients_written_since", [since])
 
 
 def receivables_of(sql: ViewSql, catalog: TermsCatalog, ecb: RateTable, as_of: date,

@@ -30,7 +30,14 @@ def write_rows(sql: ViewSql, group: list[str], rows: list[tuple[list, ...]], mar
             sql.insert("rows.insert", [r for client in rows for r in client[part]], table=table)
         for client_id in group:
             sql.execute("rows.clear_mark", (client_id, marks[client_id]))
-        sql.insert("rows.count_writes", [(client_id, 1) for client_id in group])
+        [(write,)] = sql.execute("rows.next_write")  # last: the counter's lock is held until the commit
+        sql.insert("rows.count_writes", [(client_id, write) for client_id in group])
+
+
+def rows_writes_head(sql: ViewSql) -> int:
+    """The number of the last rewrite of any client's rows (`write_rows`)."""
+    with sql.reading():
+        return sql.execute("rows.writes_head")[0][0]
 
 
 def keep_explanation(sql: ViewSql, number: str, client_id: str, body: str, head: int) -> bool:

@@ -18,7 +18,8 @@ from infrastructure.http.console.kept_receivables import KeptReceivables
 from infrastructure.http.console.receivable_books import amounted, books_of
 from infrastructure.view_sql import SqlSession
 from projections import row_reads
-from projections.receivable_rows import receivable_rows
+from projections.receivable_rows import receivable_rows, written_clients
+from projections.row_writes import rows_writes_head
 from infrastructure.ecb_rates import load_ecb_rates
 from application.books.attestations import attestation_rows
 from application.client_folds import ledgers_by_group
@@ -131,7 +132,10 @@ def test_the_console_works_out_again_only_the_receivables_a_write_changed(db_url
         assert [(r["client_id"], r["outstanding"]) for r in before] == [("E-A", "45.00"), ("E-B", "45.00")]
         engine.ingest({"key": "pay-A", "type": "payment.received", "at": "2026-02-03T10:00:00+01:00",
                        "client_id": "E-A", "amount": "45.00", "method": "transfer", "invoice": a})
+        seen = rows_writes_head(sql)
         refresh(engine.app, sql, engine.catalog, engine.identities)  # E-A's rows rewritten, E-B's not
+        assert [c[:3] for c in written_clients(sql, since=seen)] == [("E-A", "Client E-A", "etincelle")]
+        assert written_clients(sql, since=seen)[0][3] == rows_writes_head(sql) == seen + 1
         after = [row for row, _ in kept.every_client(sql, engine.catalog, rates, day)]
         assert [(r["client_id"], r["outstanding"]) for r in after] == [("E-A", "0.00"), ("E-B", "45.00")]
         assert after[1] is before[1] and after[0] is not before[0]  # E-B's is the one worked out before
@@ -210,7 +214,7 @@ def test_a_store_kept_before_the_newest_tables_gets_them_at_its_next_read(db_url
     sql = SqlSession(db_url)
     try:
         with sql.transaction():  # as a store kept by an earlier version: without these tables
-            for table in ("projection_receivable_rows", "projection_explanations"):
+            for table in ("projection_receivable_rows", "projection_explanations", "projection_rows_writes"):
                 sql.conn.execute(f"DROP TABLE {table}")
     finally:
         sql.close()

@@ -48,16 +48,21 @@ KEPT_ROWS = {
     # the tables the earliest kept rows lacked: a query of them fails on a store made before them
     "rows.newest_tables": "SELECT (SELECT 1 FROM projection_receivable_rows LIMIT 1), "
                           "(SELECT 1 FROM projection_explanations LIMIT 1), "
-                          "(SELECT 1 FROM projection_rows_written LIMIT 1)",
+                          "(SELECT 1 FROM projection_rows_written LIMIT 1), (SELECT head FROM projection_rows_writes)",
     "rows.stale_of": "SELECT 1 FROM projection_stale WHERE client_id IN ({keys})",
     "rows.all_marks": "SELECT client_id, mark FROM projection_stale",
     "rows.marks_of": "SELECT client_id, mark FROM projection_stale WHERE client_id IN ({keys})",
     "rows.delete": "DELETE FROM {table} WHERE client_id IN ({keys})",
     "rows.insert": "INSERT INTO {table} {rows}",
     "rows.clear_mark": "DELETE FROM projection_stale WHERE client_id = %s AND mark = %s",
-    # each client's count of rewrites: what a reader kept of a client's rows holds while it stays
+    # Each rewrite takes the next number of one counter, as its transaction's last statement: the
+    # counter's row lock orders the rewrites' commits as their numbers, so a reader who sees a number
+    # sees every rewrite numbered before it. What a reader kept of a client's rows holds while the
+    # client's number stays.
+    "rows.next_write": "UPDATE projection_rows_writes SET head = head + 1 RETURNING head",
     "rows.count_writes": "INSERT INTO projection_rows_written {rows} ON CONFLICT (client_id) "
-                         "DO UPDATE SET written = projection_rows_written.written + 1",
+                         "DO UPDATE SET written = excluded.written",
+    "rows.writes_head": "SELECT head FROM projection_rows_writes",
     "documents.keys": "SELECT provider, issued_on, number FROM projection_documents WHERE "
                       "provider = COALESCE(%s, provider) AND issued_on >= COALESCE(%s, issued_on) "
                       "AND issued_on <= COALESCE(%s, issued_on)",
@@ -85,6 +90,9 @@ KEPT_ROWS = {
     "receivables.clients_written": "SELECT c.client_id, c.name, c.provider, COALESCE(w.written, 0) "
                                    "FROM projection_clients c LEFT JOIN projection_rows_written w "
                                    "ON w.client_id = c.client_id",
+    "receivables.clients_written_since": "SELECT c.client_id, c.name, c.provider, w.written "
+                                         "FROM projection_rows_written w JOIN projection_clients c "
+                                         "ON c.client_id = w.client_id WHERE w.written > %s",
     "receivables.bodies": "SELECT client_id, body FROM projection_receivable_rows WHERE client_id IN ({keys})",
     "invoices.last_due_on": "SELECT MAX(due_on) FROM projection_invoices",
     "invoices.count": "SELECT COUNT(*) FROM projection_invoices",
@@ -176,6 +184,10 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
         "body TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS projection_explanations_client ON projection_explanations (client_id)",
         "CREATE TABLE IF NOT EXISTS projection_rows_written (client_id TEXT PRIMARY KEY, written BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS projection_rows_written_at ON projection_rows_written (written)",
+        "CREATE TABLE IF NOT EXISTS projection_rows_writes (one INTEGER PRIMARY KEY CHECK (one = 1), head BIGINT NOT NULL)",
+        "INSERT INTO projection_rows_writes (one, head) SELECT 1, COALESCE(MAX(written), 0) "
+        "FROM projection_rows_written WHERE true ON CONFLICT (one) DO NOTHING",  # WHERE: SQLite's upsert after a SELECT
         # a store whose rows were kept before their receivables: its clients are rewritten at the next read
         "INSERT INTO projection_stale (client_id, mark) SELECT client_id, 0 FROM projection_clients c "
         "WHERE NOT EXISTS (SELECT 1 FROM projection_receivable_rows r WHERE r.client_id = c.client_id) "
