@@ -35,6 +35,7 @@ class SqlSession:
                                         check_same_thread=False)
             self.missing_table = sqlite3.OperationalError
         self.backend: Any = postgres if self.postgres else sqlite
+        self.schemas_made: set[str] = set()
 
     def execute(self, name: str, params: Sequence[Any] = (), table: str = "") -> list[tuple]:
         """The statement of that name (`table` fills its `{table}` slot)."""

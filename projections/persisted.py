@@ -70,11 +70,14 @@ def view_mapper(app: Application) -> Mapper:
 class Follower:
     def __init__(self, app: Application, sql: ViewSql, views: dict[str, View] = VIEWS):
         self.app, self.sql, self.views, self.mapper = app, sql, views, view_mapper(app)
+        if sql.schemas_made >= {"tracking", *views}:  # a session kept by a server follows before many reads
+            return
         with sql.transaction(schema=True):
             sql.create_schema("tracking")
             for name in views:
                 sql.create_schema(name)
                 sql.execute("tracking.add", (name,))
+        sql.schemas_made |= {"tracking", *views}
 
     def catch_up(self, name: str, progress: Progress | None = None) -> int:
         """Applies every event recorded since the view's position; returns how many were read."""

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 class ViewSql(Protocol):
     postgres: bool
     missing_table: type[Exception]  # what a query on a table not created yet raises
+    schemas_made: set[str]  # the views whose tables this session created (or found), committed
 
     def execute(self, name: str, params: Sequence[Any] = (), table: str = "") -> list[tuple]: ...
 
