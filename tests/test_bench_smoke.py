@@ -40,6 +40,7 @@ def test_quick_bench_writes_every_step(tmp_path: Path, request: pytest.FixtureRe
         assert steps["reads"]["api_invoices"]["requests"] > 0 and steps["reads"]["invoices_cli"]["runs"] > 0
         assert all(page["count"] > 0 for page in steps["reads"]["console_ms"].values())  # every console page loaded
         assert steps["reads"]["console_ms"]["/console/receivables (first load after a payment)"]["count"] > 0
+        assert steps["reads"]["console_ms"]["/console/replay (POST, one client)"]["count"] > 0
     assert data["cold_start"]["seconds"] > 0
     assert {t["target"] for t in data["targets"]} >= {"peak memory < 1 GB", "cold start < 0.3 s"}
     assert "| backend" in result.stdout

@@ -33,6 +33,10 @@ title = "Audit: cancellations late under one hour's notice"
 [cancellation]
 notice_hours = 1
 """
+AUDIT_NOTHING_INCLUDED = """derived_from = "CGPS20260208-2"
+reference = "AUDIT-BTB-EXTRAS-1"
+title = "Audit: every appointment billed as an extra"
+""" + "".join(f"\n[plans.{plan}]\nincluded = 0\n" for plan in ("START", "GROW", "DEV", "SCALE"))
 FRENCH_AMOUNT = re.compile(r"^-?\d{1,3}(?:[\u202f\u00a0 ]\d{3})*,\d{2}[\u00a0 ]€$")
 FRENCH_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
 
@@ -244,3 +248,20 @@ def test_logins_refused_too_often_are_refused_for_a_while(db_url: str, tmp_path:
         assert [c.post("/console/login", data=wrong).status_code for _ in range(3)] == [401, 401, 401]
         limited = c.post("/console/login", data={"token": console_secret(db_url)})  # even the right token, now
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+
+
+def test_an_auditor_replays_one_client(console: Api) -> None:
+    secret = console.token("auditor", "btbconnect")
+    with httpx.Client(base_url=console.base, cookies={"billing_console": secret}, timeout=60) as c:
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', c.get("/console/replay").text).group(1)
+
+        def replayed(client: str) -> list[str]:
+            page = c.post("/console/replay", data={"csrf": csrf, "client": client},
+                          files={"file": ("audit.toml", AUDIT_NOTHING_INCLUDED.encode())})
+            assert page.status_code == 200
+            return re.findall(r'<tr class="diff">(.*?)</tr>', page.text, re.S)
+
+        every = replayed("")
+        one = re.match(r"<td>([^<]+)</td>", every[0]).group(1)  # a client billed more for its appointments
+        assert replayed(one) == [row for row in every if row.startswith(f"<td>{one}</td>")]
+        assert len({re.match(r"<td>([^<]+)</td>", row).group(1) for row in every}) > 1  # the others are left out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -267,7 +268,7 @@ def console_latencies(url: str, clients: list[str], numbers: list[str], rounds: 
 
     _, secret = new_token(url, "auditor", "both", "bench-console")
     _, service = new_token(url, "service", "both", "bench-console-writes")
-    pages: dict[str, list[float]] = {page: [] for page in (*CONSOLE_PAGES, AFTER_A_FACT)}
+    pages: dict[str, list[float]] = {page: [] for page in (*CONSOLE_PAGES, AFTER_A_FACT, ONE_CLIENT_REPLAY)}
     with running_server(url, Path(os.environ.get("TMPDIR", "/tmp")) / "bench-console.log",
                         options=("--insecure-dev",)) as base, \
             httpx.Client(base_url=base, cookies={"billing_console": secret}, timeout=120) as http, \
@@ -284,10 +285,20 @@ def console_latencies(url: str, clients: list[str], numbers: list[str], rounds: 
             start = time.perf_counter()
             http.get("/console/receivables").raise_for_status()
             pages[AFTER_A_FACT].append(time.perf_counter() - start)
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', http.get("/console/replay").text).group(1)
+        for n in range(rounds + 1):  # an auditor's replay of one client, under its provider's shipped terms
+            client = clients[n % len(clients)]
+            form = {"csrf": csrf, "client": client, "terms": SHIPPED_TERMS[client.startswith("E")]}
+            start = time.perf_counter()
+            http.post("/console/replay", data=form).raise_for_status()
+            if n:
+                pages[ONE_CLIENT_REPLAY].append(time.perf_counter() - start)
     return {page: percentiles(times) for page, times in pages.items()}
 
 
 AFTER_A_FACT = "/console/receivables (first load after a payment)"
+ONE_CLIENT_REPLAY = "/console/replay (POST, one client)"
+SHIPPED_TERMS = ("CGPS20260208-2", "CGV-2025-09-02")  # BTBCONNECT's, L'Étincelle's (client ids E…)
 
 
 def small_payment(client: str, n: int) -> dict:

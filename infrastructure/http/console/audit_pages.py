@@ -37,24 +37,26 @@ async def replay_form(request: Request, token: ApiToken = Depends(auditor)) -> R
 
 @router.post("/replay")
 async def replay(request: Request, token: ApiToken = Depends(auditor), csrf: str = Form(""), terms: str = Form(""),
-                 file: UploadFile | None = File(None), known_at: str = Form("")) -> Response:
+                 file: UploadFile | None = File(None), known_at: str = Form(""), client: str = Form("")) -> Response:
     checked_form(request, csrf)
     s, moment = request.app.state.services, known_at_of(known_at)
     upload = await file.read() if file is not None and file.filename else None
     try:
-        report = await run_in_threadpool(replayed, s, token, terms, upload, moment)
+        report = await run_in_threadpool(replayed, s, token, terms, upload, moment, client.strip() or None)
         error = None
     except BillingError as exc:
         report, error = None, str(exc)
     changed = [r for r in report["lines"] if r["difference"] != "0.00"] if report else []
     return page(request, "replay.html", token, "replay", "Rejouer l'historique", status=422 if error else 200,
                 known_at=moment, versions=versions(s, token), chosen=terms, report=report, changed=changed,
-                error=error)
+                error=error, client=client)
 
 
-def replayed(s: Any, token: ApiToken, terms: str, upload: bytes | None, known_at: datetime | None) -> dict[str, Any]:
-    """The replay report under the shipped version `terms`, or under the uploaded file; as known
-    at a recorded time, the history of what was recorded by then (as `billing replay --known-at`)."""
+def replayed(s: Any, token: ApiToken, terms: str, upload: bytes | None, known_at: datetime | None,
+             client: str | None = None) -> dict[str, Any]:
+    """The replay report under the shipped version `terms`, or under the uploaded file, of every
+    client or of one (as `billing replay --client`: that client's events only); as known at a
+    recorded time, the history of what was recorded by then (as `billing replay --known-at`)."""
     if upload is None:
         catalog, version = load_version(terms)
     else:
@@ -65,8 +67,8 @@ def replayed(s: Any, token: ApiToken, terms: str, upload: bytes | None, known_at
     if version.provider not in token.providers:
         raise BillingError(f"les conditions {version.reference} sont celles de {version.provider}, hors du périmètre")
     if known_at is not None:
-        return replay_history(s.ledger(None, known_at), catalog, version).as_dict()
-    return replay_by_group(s.ledgers(), catalog, version, s.documents_horizon()).as_dict()
+        return replay_history(s.ledger(client, known_at), catalog, version, client_id=client).as_dict()
+    return replay_by_group(s.ledgers(client), catalog, version, s.documents_horizon(), client_id=client).as_dict()
 
 
 @router.get("/verify")
