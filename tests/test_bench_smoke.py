@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-ENGINE_STEPS = {"raw_write", "ingest", "advance", "advance_cold", "raw_read", "replay", "rebuild", "reads", "append"}
+ENGINE_STEPS = {"raw_write", "ingest", "advance", "advance_cold", "raw_read", "replay", "rebuild", "reads", "append",
+                "http"}
 
 
 def test_quick_bench_writes_every_step(tmp_path: Path, request: pytest.FixtureRequest) -> None:
@@ -24,7 +25,7 @@ def test_quick_bench_writes_every_step(tmp_path: Path, request: pytest.FixtureRe
         command += ["--pg", request.getfixturevalue("pg_url")]
         backends.add("postgres")
     env = {**os.environ, "BENCH_PYTHON": sys.executable}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=240)
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=420)
     assert result.returncode == 0, result.stderr[-4000:]
 
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -41,6 +42,9 @@ def test_quick_bench_writes_every_step(tmp_path: Path, request: pytest.FixtureRe
         assert all(page["count"] > 0 for page in steps["reads"]["console_ms"].values())  # every console page loaded
         assert steps["reads"]["console_ms"]["/console/receivables (first load after a payment)"]["count"] > 0
         assert steps["reads"]["console_ms"]["/console/replay (POST, one client)"]["count"] > 0
+        http = steps["http"]  # every fact of the quick history over HTTP, then single facts from 8 clients
+        assert http["batched"]["recorded"] == data["size"]["facts"]
+        assert http["singles"]["requests"] > 0 and http["singles"]["errors"] == 0
     assert data["cold_start"]["seconds"] > 0
     assert {t["target"] for t in data["targets"]} >= {"peak memory < 1 GB", "cold start < 0.3 s"}
     assert "| backend" in result.stdout

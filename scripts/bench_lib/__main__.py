@@ -17,7 +17,8 @@ from bench_lib import history, report
 from bench_lib.runner import REPO, code_version, machine, postgres_database, postgres_info, run_step
 
 QUICK_SCALE = 0.003  # 30 subscriptions, 6 Étincelle clients
-ENGINE_STEPS = ("raw_write", "ingest", "advance", "advance_cold", "raw_read", "replay", "rebuild", "reads", "append")
+ENGINE_STEPS = ("raw_write", "ingest", "advance", "advance_cold", "raw_read", "replay", "rebuild", "reads", "append",
+                "http")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -57,6 +58,10 @@ def summary(step: str, r: dict) -> str:
         api, cli = r["api_invoices"]["latency_ms"], r["invoices_cli"]["seconds"]
         return (f"reads: invoices --client p50 {cli['p50']:.0f} ms; API p99 {api['p99']:.1f} ms; verify "
                 f"{r['verify_cli']['seconds']['p50'] / 1000:.1f} s, peak RSS {r['verify_cli']['peak_rss_mb']:.0f} MB")
+    if step == "http":
+        b, lat = r["batched"], r["singles"]["latency_ms"]
+        return (f"http: batches {b['facts_per_s']:,.0f} facts/s; single facts from {r['singles']['clients']} clients "
+                f"p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms")
     if step == "advance_cold":
         return f"{step}: {r['documents']} documents, {r['seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
     figure = f"{r[keys[step]]:,.0f} {keys[step].replace('_per_s', '/s')}" if step in keys else \
@@ -70,7 +75,7 @@ def run_backend(name: str, url: str, workdir: Path, facts: Path, args: argparse.
     for done, step in enumerate(ENGINE_STEPS):
         bar(done, len(ENGINE_STEPS))  # the steps done, and the time left at their pace
         spec = {"step": step, "url": url, "facts": str(facts), "workdir": str(workdir), "batch": args.batch,
-                "singles": args.appends, "count": args.appends,
+                "singles": args.appends, "count": args.appends, "http_seconds": 2 if args.quick else 10,
                 "profile": str(args.profile / f"{name}-{step}.txt") if args.profile else None}
         results[step] = run_step(workdir, f"{name}-{step}", spec)
         say(f"[{name}] {summary(step, results[step])}")

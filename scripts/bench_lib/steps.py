@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench_lib import http_load
 from bench_lib.history import month_ends
 from bench_lib.stats import percentiles
 
@@ -325,5 +326,5 @@ def reads(spec: dict) -> dict:
     }
 
 
-STEPS = {"ingest": ingest, "reads": reads, "advance": advance, "advance_cold": advance_cold, "replay": replay, "rebuild": rebuild, "append": append,
-         "cold_start": cold_start}
+STEPS = {"ingest": ingest, "reads": reads, "advance": advance, "advance_cold": advance_cold, "replay": replay,
+         "rebuild": rebuild, "append": append, "http": http_load.http, "cold_start": cold_start}
