@@ -14,21 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from pathlib import Path
 
-import httpx
 import psycopg
 from psycopg import sql
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-from tests.http_server import bearer, new_token, running_server  # noqa: E402
+sys.path[:0] = [str(REPO), str(REPO / "scripts")]
+from bench_lib.http_load import singles  # noqa: E402
+from tests.http_server import new_token, running_server  # noqa: E402
 
 
 def fresh_database(server: str) -> str:
@@ -43,42 +40,15 @@ def drop_database(server: str, url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(url.rsplit("/", 1)[1])))
 
 
-def worker(base: str, secret: str, thread: int, deadline: float, latencies: list[float], errors: list[int]) -> None:
-    client_id = f"LOAD-{thread}"
-    with httpx.Client(base_url=base, headers=bearer(secret), timeout=10) as c:
-        c.post("/facts", json={"key": f"reg-{thread}", "type": "client.registered", "at": "2026-05-01T09:00:00+02:00",
-                               "client_id": client_id, "provider": "btbconnect", "name": "Load"})
-        n = 0
-        while time.monotonic() < deadline:
-            n += 1
-            fact = {"key": f"pay-{thread}-{n}", "type": "payment.received", "at": "2026-05-02T09:00:00+02:00",
-                    "client_id": client_id, "amount": "1.00", "method": "transfer"}
-            started = time.perf_counter()
-            status = c.post("/facts", json=fact).status_code
-            latencies.append(time.perf_counter() - started)
-            if status != 201:
-                errors.append(status)
-
-
 def run(db: str, seconds: float, threads: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp, running_server(db, Path(tmp) / "server.log") as base:
         secret = new_token(db, "service", "btbconnect", name="load")[1]
-        latencies: list[float] = []
-        errors: list[int] = []
-        deadline = time.monotonic() + seconds
-        pool = [threading.Thread(target=worker, args=(base, secret, i, deadline, latencies, errors))
-                for i in range(threads)]
-        started = time.monotonic()
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
-        elapsed = time.monotonic() - started
-    ms = sorted(x * 1000 for x in latencies)
-    return {"endpoint": "POST /facts", "backend": "postgresql", "threads": threads, "seconds": round(elapsed, 2),
-            "requests": len(ms), "errors": len(errors), "throughput_rps": round(len(ms) / elapsed, 1),
-            "p50_ms": round(statistics.median(ms), 2), "p99_ms": round(ms[int(len(ms) * 0.99) - 1], 2),
-            "max_ms": round(ms[-1], 2)}
+        measured = singles(base, secret, threads, seconds)  # the bench's http step measures the same way
+    lat = measured["latency_ms"]
+    return {"endpoint": "POST /facts", "backend": "postgresql", "threads": threads,
+            "seconds": round(measured["seconds"], 2), "requests": measured["requests"], "errors": measured["errors"],
+            "throughput_rps": round(measured["requests_per_s"], 1), "p50_ms": round(lat["p50"], 2),
+            "p99_ms": round(lat["p99"], 2), "max_ms": round(lat["max"], 2)}
 
 
 def main() -> int:
