@@ -122,6 +122,7 @@ def targets(backends: dict, cold: dict, size_note: str) -> list[dict]:
         r = steps["raw_read"]
         rep_ratio = ratio(steps["replay"]["events_per_s"], r["events_per_s"])
         add("replay ≥ 40 % of raw SELECT+decode", name, f"{rep_ratio:.1%}", rep_ratio >= 0.40)
+        add("replay ≥ 60 % of raw SELECT+decode (issue 17)", name, f"{rep_ratio:.1%}", rep_ratio >= 0.60)
         ing_ratio = ratio(steps["ingest"]["facts_per_s"], steps["raw_write"]["rows_per_s"])
         if name == "postgres":
             add("bulk ingest ≥ 10 % of raw COPY (PostgreSQL)", name, f"{ing_ratio:.1%}", ing_ratio >= 0.10)
@@ -136,6 +137,7 @@ def targets(backends: dict, cold: dict, size_note: str) -> list[dict]:
         add("projection rebuild ≥ 20 000 events/s", name, f"{rate:,.0f} events/s", rate >= 20_000)
         peak = max(s["peak_rss_mb"] for s in steps.values())
         add("peak memory < 1 GB", name, f"{peak:.0f} MB", peak < GB, size_note)
+        add("peak memory of every step < 400 MB (issue 17)", name, f"{peak:.0f} MB", peak < 400, size_note)
         read_targets(add, name, steps["reads"], size_note)
         issue_17_targets(add, name, steps, size_note)
     add("cold start < 0.3 s", "-", f"{cold['seconds'] * 1000:.0f} ms", cold["seconds"] < 0.3)
@@ -145,12 +147,8 @@ def targets(backends: dict, cold: dict, size_note: str) -> list[dict]:
 def issue_17_targets(add, name: str, steps: dict, size_note: str) -> None:
     rate = steps["ingest"]["facts_per_s"]
     add("bulk ingest ≥ 20 000 facts/s (issue 17)", name, f"{rate:,.0f} facts/s", rate >= 20_000, size_note)
-    rep_ratio = ratio(steps["replay"]["events_per_s"], steps["raw_read"]["events_per_s"])
-    add("replay ≥ 60 % of raw SELECT+decode (issue 17)", name, f"{rep_ratio:.1%}", rep_ratio >= 0.60)
     last = steps["advance"]["last_seconds"]
     add("the kept scheduler's month-end < 1 s (issue 17)", name, f"{last:.2f} s", last < 1, size_note)
-    peak = max(s["peak_rss_mb"] for s in steps.values())
-    add("peak memory of every step < 400 MB (issue 17)", name, f"{peak:.0f} MB", peak < 400, size_note)
     if "http" in steps:
         b, lat = steps["http"]["batched"], steps["http"]["singles"]["latency_ms"]
         add("ingest over HTTP ≥ 10 000 facts/s (issue 17)", name, f"{b['facts_per_s']:,.0f} facts/s",
