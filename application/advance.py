@@ -127,7 +127,8 @@ class AdvanceService:
         self.ledger = issuer.ledger or Ledger()
         self.ledger.forget_changes()
         report.attested = issue_attestations(self.app, self.ledger, self.catalog, self.ingest.identities, to,
-                                             self.clock)
+                                             self.clock, self.billed_up_to)
+        self.ledger.forget_touched()
         self.billed_up_to = max(to, self.billed_up_to or to)
         self.talk_to_urssaf(to, report, [followed(self.app, self.ledger)])
         report.sealed = seal_log(self.app, self.log_key, end_of_day(to), self.clock(),

@@ -15,6 +15,7 @@ from domain.base import Stamp
 from domain.calendar import end_of_day
 from domain.clients import Client
 from domain.identities import ProviderIdentities, buyer
+from domain.issuing import IssuedDocument
 from domain.tax_attestations import TaxAttestation, attestation_content, first_issue_day, same_amounts
 from domain.terms_catalog import TermsCatalog
 from application.books.attestations import Attestation, attestations
@@ -26,16 +27,27 @@ PROVIDER = "etincelle"
 
 def years_to_attest(ledger: Ledger, to: date) -> list[int]:
     """The years L'Étincelle issued documents in whose attestations may be issued by `to`."""
-    years = {d.issued_on.year for d in ledger.documents(lambda d: d.provider == PROVIDER)}
+    years = {d.issued_on.year for d in ledger.of_type(IssuedDocument) if d.provider == PROVIDER}
     return sorted(y for y in years if first_issue_day(y) <= to)
 
 
+def clients_to_attest(ledger: Ledger, years: list[int], attested_up_to: date | None) -> set[str] | None:
+    """Every client (None); for a ledger kept since it was attested up to `attested_up_to`, and no
+    year attestable since, only the clients it touched since: the others' amounts stand."""
+    if attested_up_to is None or ledger.all_touched or any(first_issue_day(y) > attested_up_to for y in years):
+        return None
+    return set(ledger.touched)
+
+
 def issue_attestations(app: BillingApp, ledger: Ledger, catalog: TermsCatalog, identities: ProviderIdentities,
-                       to: date, clock: Callable[[], datetime]) -> list[str]:
-    """The attestations issued by this run, as "client/year v<version>"."""
+                       to: date, clock: Callable[[], datetime], attested_up_to: date | None = None) -> list[str]:
+    """The attestations issued by this run, as "client/year v<version>"; `attested_up_to`: see
+    `clients_to_attest`."""
     issued = []
-    for year in years_to_attest(ledger, to):
-        for amounts in attestations(ledger, catalog, year):
+    years = years_to_attest(ledger, to)
+    only = clients_to_attest(ledger, years, attested_up_to)
+    for year in years:
+        for amounts in attestations(ledger, catalog, year, only=only):
             attestation = one_attestation(app, ledger, amounts, identities, to, clock)
             if attestation is not None and save(app, attestation):
                 issued.append(f"{amounts.client_id}/{year} v{attestation.last.number}")

@@ -48,6 +48,10 @@ class Ledger:
         # What changed since `forget_changes`: the clients whose facts did, or everything.
         self.changed: set[str] = set()
         self.all_changed = True
+        # The clients any of whose aggregates changed since `forget_touched` (their documents and
+        # URSSAF requests too: what their accounts and attestations read), or everything.
+        self.touched: set[str] = set()
+        self.all_touched = True
         self.included: set[UUID] = set()
         self.parties: dict[tuple, dict] = {}
 
@@ -63,6 +67,15 @@ class Ledger:
                 self.all_changed = True
             else:
                 self.changed.add(client_id)
+            self.touch(client_id)
+        elif type(aggregate) in SETTLED_BY:
+            self.touch(SETTLED_BY[type(aggregate)](self, aggregate))
+
+    def touch(self, client_id: str | None) -> None:
+        if client_id is None:
+            self.all_touched = True
+        else:
+            self.touched.add(client_id)
 
     def include(self, documents: list[IssuedDocument]) -> None:
         """Documents this process has just saved: following the log then skips their events
@@ -71,6 +84,7 @@ class Ledger:
             self.share_parties(doc)
             self.aggregates[doc.id] = self.by_type[IssuedDocument][doc.id] = doc
             self.included.add(doc.id)
+            self.touched.add(doc.client_id)
 
     def share_parties(self, doc: IssuedDocument) -> None:
         """One object per distinct party: a client's documents, and all of a provider's, repeat
@@ -88,6 +102,10 @@ class Ledger:
     def forget_changes(self) -> None:
         self.changed.clear()
         self.all_changed = False
+
+    def forget_touched(self) -> None:
+        self.touched.clear()
+        self.all_touched = False
 
     def of_type(self, cls: type[Aggregate]) -> Iterator[Any]:
         return iter(self.by_type[cls].values())
@@ -137,6 +155,19 @@ def frozen(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple((k, frozen(v)) for k, v in sorted(value.items()))
     return tuple(frozen(v) for v in value) if isinstance(value, list) else value
+
+def request_client(ledger: Ledger, request: UrssafRequest) -> str | None:
+    doc = ledger.document(request.invoice_number)
+    return doc.client_id if doc is not None else None
+
+
+# Whose account an aggregate drafting never reads is part of (`Ledger.touched`).
+SETTLED_BY: dict[type, Callable[[Ledger, Any], str | None]] = {
+    IssuedDocument: lambda ledger, doc: doc.client_id,
+    TaxAttestation: lambda ledger, attestation: attestation.client_id,
+    UrssafRequest: request_client,
+}
+
 
 
 def read_ledger(app: Application, known_at: datetime | None = None, facts: bool = True) -> Ledger:

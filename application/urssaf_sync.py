@@ -102,8 +102,10 @@ class UrssafSync:
 def to_send(ledger: Ledger) -> list[IssuedDocument]:
     """Invoices with avance immédiate whose request was never sent, or refused but not for good."""
     def waiting(doc: IssuedDocument) -> bool:
+        if not doc.details.get("avance_immediate"):
+            return False
         request = ledger.aggregates.get(UrssafRequest.id_for(doc.number))
-        return bool(doc.details.get("avance_immediate")) and (request is None or request.to_send_again)
+        return request is None or request.to_send_again
     return ledger.documents(waiting)
 
 

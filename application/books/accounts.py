@@ -31,6 +31,7 @@ def timeline_of(ledger: Ledger, catalog: TermsCatalog, doc: IssuedDocument) -> R
     return request_timeline(doc.number, info, doc.issued_on, sessions, answer, terms)
 
 
+Clients = set[str] | frozenset[str] | None  # some clients only, or None for all
 Timelines = dict[str, "RequestTimeline | None"]  # document number → its URSSAF request's timeline
 
 
@@ -41,11 +42,11 @@ def document_timelines(ledger: Ledger, catalog: TermsCatalog) -> Timelines:
 
 def owed_and_settled(
     ledger: Ledger, catalog: TermsCatalog, as_of: datetime, provider: str | None = None,
-    timelines: Timelines | None = None,
+    timelines: Timelines | None = None, only: Clients = None,
 ) -> tuple[dict[str, list[Due]], dict[str, list[Settlement]]]:
     dues: dict[str, list[Due]] = defaultdict(list)
     settlements: dict[str, list[Settlement]] = defaultdict(list)
-    for doc in ledger.documents(lambda d: provider in (None, d.provider)):
+    for doc in ledger.documents(lambda d: provider in (None, d.provider) and (only is None or d.client_id in only)):
         if start_of_day(doc.issued_on) > as_of:
             continue
         timeline = timeline_of(ledger, catalog, doc) if timelines is None else timelines[doc.number]
@@ -61,22 +62,24 @@ def dues_by_client(ledger: Ledger, catalog: TermsCatalog, as_of: datetime) -> di
 
 def client_accounts(
     ledger: Ledger, catalog: TermsCatalog, as_of: datetime, provider: str | None = None,
-    timelines: Timelines | None = None,
+    timelines: Timelines | None = None, only: Clients = None,
 ) -> dict[str, Account]:
-    """Every client's account, or those of one provider's clients."""
-    dues, settlements = allocation_inputs(ledger, catalog, as_of, provider, timelines)
+    """Every client's account, or those of one provider's clients; with `only`, of those clients."""
+    dues, settlements = allocation_inputs(ledger, catalog, as_of, provider, timelines, only)
     clients = set(dues) | set(settlements)
     return {c: allocate(dues.get(c, []), settlements.get(c, [])) for c in clients}
 
 
 def allocation_inputs(
     ledger: Ledger, catalog: TermsCatalog, as_of: datetime, provider: str | None = None,
-    timelines: Timelines | None = None,
+    timelines: Timelines | None = None, only: Clients = None,
 ) -> tuple[dict[str, list[Due]], dict[str, list[Settlement]]]:
     """Per client, what its documents made owed and what settles it (payments included), as of
     a moment: what `allocate` is given."""
-    dues, settlements = owed_and_settled(ledger, catalog, as_of, provider, timelines)
+    dues, settlements = owed_and_settled(ledger, catalog, as_of, provider, timelines, only)
     theirs = None if provider is None else {c.client_id for c in ledger.clients(provider)}
+    if only is not None:
+        theirs = only if theirs is None else theirs & only
     for p in ledger.of_type(Payment):
         if p.at <= as_of and (theirs is None or p.client_id in theirs):
             settlements[p.client_id].append(

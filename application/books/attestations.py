@@ -14,7 +14,7 @@ from domain.calendar import end_of_day, paris_date
 from domain.money import ZERO, fmt, to_cents
 from domain.tax_attestations import TaxAttestation
 from domain.terms_catalog import TermsCatalog
-from application.books.accounts import client_accounts
+from application.books.accounts import Clients, client_accounts
 from application.ledger import Ledger
 
 
@@ -46,13 +46,14 @@ def hours_text(hours: Decimal) -> str:
     return str(hours.quantize(Decimal("0.01")))
 
 
-def attestations(ledger: Ledger, catalog: TermsCatalog, year: int, client_id: str | None = None) -> list[Attestation]:
-    accounts = client_accounts(ledger, catalog, end_of_day(date(year, 12, 31)), "etincelle")
-    result = []
-    for client in sorted(ledger.clients("etincelle"), key=lambda c: c.client_id):
-        if client_id in (None, client.client_id):
-            result.append(attest(Attestation(client.client_id, client.name, year), accounts.get(client.client_id)))
-    return result
+def attestations(ledger: Ledger, catalog: TermsCatalog, year: int, client_id: str | None = None,
+                 only: Clients = None) -> list[Attestation]:
+    """The year's attestations of every client, of `client_id`, or of the clients `only` names."""
+    only = {client_id} if client_id is not None else only
+    accounts = client_accounts(ledger, catalog, end_of_day(date(year, 12, 31)), "etincelle", only=only)
+    return [attest(Attestation(client.client_id, client.name, year), accounts.get(client.client_id))
+            for client in sorted(ledger.clients("etincelle"), key=lambda c: c.client_id)
+            if only is None or client.client_id in only]
 
 
 def attest(attestation: Attestation, account: Account | None) -> Attestation:
