@@ -12,6 +12,7 @@ import structlog
 
 from application.ingest import IngestService
 from application.urssaf_enrolment import UrssafEnrolment, opened_registration
+from application.unit_of_work import save_together
 from application.urssaf_port import PaymentRequest, RequestLine, RequestStatus, Submission, UrssafGateway
 from domain.calendar import paris_date
 from domain.errors import BillingError
@@ -41,8 +42,10 @@ class UrssafSync:
         if not pending:
             return 0
         answers = self.gateway.submit([self._request(ledger, doc) for doc in pending])
+        save_together(self.app, [self._recorded(ledger, answer, at) for answer in answers])
         for answer in answers:
-            self._record(ledger, answer, at)
+            log.info("urssaf_request_sent", invoice=answer.invoice_number, request_id=answer.request_id,
+                     error=answer.error, final=answer.final)
         return len(answers)
 
     def _may_send(self, ledger: Ledger, client_id: str, at: datetime) -> bool:
@@ -57,32 +60,32 @@ class UrssafSync:
         urssaf_id = account.urssaf_client_id if account is not None and self.gateway.registers_clients else None
         return payment_request(ledger, doc, birth, urssaf_id)
 
-    def _record(self, ledger: Ledger, answer: Submission, at: datetime) -> None:
+    def _recorded(self, ledger: Ledger, answer: Submission, at: datetime) -> UrssafRequest:
+        """The request with URSSAF's answer, to be saved with the others of the same submission."""
         request_id = UrssafRequest.id_for(answer.invoice_number)
         if request_id in ledger.aggregates:
             request = self.app.repository.get(request_id)
             request.resend(answer.request_id, answer.error, answer.final, at, self.clock())
-        else:
-            request = UrssafRequest.sent(answer.invoice_number, answer.request_id, answer.error, at, self.clock(),
-                                         final=answer.final)
-        self.app.save(request)
-        log.info("urssaf_request_sent", invoice=answer.invoice_number, request_id=answer.request_id,
-                 error=answer.error, final=answer.final)
+            return request
+        return UrssafRequest.sent(answer.invoice_number, answer.request_id, answer.error, at, self.clock(),
+                                  final=answer.final)
 
     def poll(self, ledger: Ledger, at: datetime) -> int:
         open_requests = {r.request_id: r for r in ledger.of_type(UrssafRequest)
                          if r.request_id and r.last_code not in FINAL_STATUSES}
         if not open_requests:
             return 0
-        for status in self.gateway.statuses(sorted(open_requests)):
-            self._observe(ledger, status, status.changed_at or at)
+        statuses = {s.invoice_number: s for s in self.gateway.statuses(sorted(open_requests))}.values()
+        observed = [self._observed(status, status.changed_at or at) for status in statuses]
+        save_together(self.app, observed)  # one transaction for the whole poll, then its facts
+        for request, status in zip(observed, statuses):
+            self._facts_for(ledger, request, status.code, status.changed_at or at)
         return len(open_requests)
 
-    def _observe(self, ledger: Ledger, status: RequestStatus, at: datetime) -> None:
+    def _observed(self, status: RequestStatus, at: datetime) -> UrssafRequest:
         request = self.app.repository.get(UrssafRequest.id_for(status.invoice_number))
         request.observe(status.code, at, self.clock(), status.rejection, status.paid, status.paid_at)
-        self.app.save(request)
-        self._facts_for(ledger, request, status.code, at)
+        return request
 
     def _facts_for(self, ledger: Ledger, request: UrssafRequest, code: int, at: datetime) -> None:
         fact_type = STATUS_FACTS.get(code)

@@ -26,6 +26,7 @@ APScheduler's own warnings come through as `apscheduler_log`.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import os
@@ -160,7 +161,10 @@ def advance_work(db: str | None) -> Callable[[date], AdvanceReport]:
             service.ledger, service.billed_up_to = kept.pop("ledger", None), kept.pop("billed_up_to", None)
             report = service.advance(day)
             kept.update(ledger=service.ledger, billed_up_to=service.billed_up_to)
-            return report
+        # The kept ledger lives on: frozen, its millions of objects are no longer walked by the
+        # next run's garbage collections (those it drops later are still freed by their count).
+        gc.freeze()
+        return report
 
     return advance
 
