@@ -9,7 +9,10 @@ at start-up (to catch up after downtime) and then on a schedule of the Europe/Pa
 - **Runs.** Once leader: one run at once, then APScheduler runs it every day at 00:05 Paris time
   (`--at HH:MM`; see DailyTrigger) or every `--every SECONDS`; never two at once, missed runs
   coalesced into one.
-  Each run advances to the Paris date of the moment it starts. A failed run is logged and the
+  Each run advances to the Paris date of the moment it starts. By default the history a run
+  folded is kept for the next one (fast month-ends; memory grows with the history); with
+  `--workers N` each run is a one-shot advance by partitions of the clients with N processes
+  (memory bounded by a partition; issue 17). A failed run is logged and the
   next one is tried on schedule.
 - **Lost lock.** Before each run the leader checks its lock: a PostgreSQL lock dies with its
   connection (server restart, terminated session). A scheduler that lost it stops acting and
@@ -49,9 +52,11 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from application.advance import AdvanceReport
+from application.advance_by_parts import advance_by_parts
 from domain.calendar import PARIS, paris_date
 from domain.errors import BillingError
 from infrastructure.cli.wiring import services
+from infrastructure.advance_run import StoreRun
 from infrastructure.clock import system_clock
 from infrastructure.locks import FileLeaderLock, LeaderLock, LockUnavailable, PostgresLeaderLock, lock_for
 
@@ -167,6 +172,30 @@ def advance_work(db: str | None) -> Callable[[date], AdvanceReport]:
         return report
 
     return advance
+
+
+def parts_work(db: str | None, workers: int) -> Callable[[date], AdvanceReport]:
+    """Each run as `billing advance --workers N` runs (issue 17): the clients drafted a partition
+    at a time by `workers` processes, nothing kept between runs. Memory is bounded by a
+    partition, not by the history; a run takes as long as a one-shot advance."""
+    def advance(day: date) -> AdvanceReport:
+        with services(db) as s:
+            return advance_by_parts(s.advance, day, StoreRun(s, helpers=workers - 1))
+
+    return advance
+
+
+def work_for(db: str | None, workers: int | None) -> Callable[[date], AdvanceReport]:
+    """By partitions when a number of workers is given, else with the folded history kept."""
+    if check_workers(workers) is None:
+        return advance_work(db)
+    return parts_work(db, workers)
+
+
+def check_workers(workers: int | None) -> int | None:
+    if workers is not None and workers < 1:
+        raise SchedulerError(f"--workers {workers}: give at least one worker")
+    return workers
 
 
 # --- The scheduler ------------------------------------------------------------
@@ -375,12 +404,14 @@ def route_apscheduler_logs() -> None:
     aps.propagate = False
 
 
-def run_scheduler(db: str | None, every: float | None = None, at: str | None = None) -> int:
+def run_scheduler(db: str | None, every: float | None = None, at: str | None = None,
+                  workers: int | None = None) -> int:
     """`billing scheduler`: returns the exit status (0 once stopped by a signal)."""
     schedule = schedule_from_options(every, at)
+    work = work_for(db, workers)
     lock = leader_lock_for(db)
     route_apscheduler_logs()
-    scheduler = BillingScheduler(lock, schedule, advance_work(db))
+    scheduler = BillingScheduler(lock, schedule, work)
     with stop_on_signals(scheduler.stop):
         return scheduler.run()
 

@@ -93,11 +93,11 @@ class SchedulerProcess:
     """`billing scheduler --every SECONDS --db URL` in a subprocess; its JSON log lines are read
     from stderr as they come."""
 
-    def __init__(self, db: str, every: float = 1.0):
-        env = {**os.environ, "PYTHONPATH": str(REPO), "BILLING_LOG_LEVEL": "info"}
+    def __init__(self, db: str, every: float = 1.0, options: tuple[str, ...] = ()):
+        env = {**os.environ, "PYTHONPATH": str(REPO), "BILLING_LOG_LEVEL": "info", "BILLING_PART_CLIENTS": "1"}
         env.pop("BILLING_URSSAF_URL", None)
         self.proc = subprocess.Popen(
-            [*billing_command(), "scheduler", "--every", str(every), "--db", db], stdin=subprocess.DEVNULL,
+            [*billing_command(), "scheduler", "--every", str(every), "--db", db, *options], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
         )
         self.lines: list[str] = []
@@ -161,8 +161,8 @@ class SchedulerProcess:
 def start_scheduler() -> Iterator[Callable[..., SchedulerProcess]]:
     started: list[SchedulerProcess] = []
 
-    def start(db: str, every: float = 1.0) -> SchedulerProcess:
-        started.append(SchedulerProcess(db, every))
+    def start(db: str, every: float = 1.0, options: tuple[str, ...] = ()) -> SchedulerProcess:
+        started.append(SchedulerProcess(db, every, options))
         return started[-1]
 
     try:
@@ -215,6 +215,29 @@ def test_scheduler_catches_up_and_a_second_one_waits_without_issuing(
     assert_no_duplicate_no_gap(documents)
 
 
+def test_scheduler_with_workers_advances_by_partitions_and_issues_the_same(
+    db_url: str, tmp_path: Path, start_scheduler: Callable[..., SchedulerProcess],
+) -> None:
+    facts = history() + late_client()  # two clients: two partitions of one client each
+    run_billing("ingest", "-", db=db_url, stdin=jsonl(facts))
+    reference = "sqlite:///" + str((tmp_path / "reference.db").resolve())
+    run_billing("ingest", "-", db=reference, stdin=jsonl(facts))
+    billing_json("advance", "--to", today().isoformat(), db=reference)
+    expected = numbered(reference)
+    assert len(expected) == 7  # six of C-HORLOGE, C-TARD's Starter Pack
+
+    scheduler = start_scheduler(db_url, options=("--workers", "2"))
+    caught_up = scheduler.wait_for("scheduler_run_finished")[0]
+    assert caught_up["issued"] == len(expected)
+    scheduler.wait_for("scheduler_run_finished", count=2)
+    assert scheduler.stop(signal.SIGTERM) == 0
+    assert [e["issued"] for e in scheduler.events("scheduler_run_finished")[1:]] == [0] * (
+        len(scheduler.events("scheduler_run_finished")) - 1)
+    assert scheduler.events("advance_part_drafted"), scheduler.log()
+    assert scheduler.events("scheduler_run_failed") == [] and scheduler.not_json() == []
+    assert numbered(db_url) == expected
+
+
 def test_second_scheduler_takes_over_when_the_first_stops(
     db_url: str, start_scheduler: Callable[..., SchedulerProcess],
 ) -> None:
@@ -245,7 +268,8 @@ def test_second_scheduler_takes_over_when_the_first_stops(
 def test_command_refuses_wrong_options_before_touching_the_database(tmp_path: Path) -> None:
     db = tmp_path / "never.db"
     for options, message in ((["--at", "25:00"], "--at '25:00' is not a time of day"),
-                             (["--every", "0"], "--every 0: give a positive number of seconds")):
+                             (["--every", "0"], "--every 0: give a positive number of seconds"),
+                             (["--workers", "0"], "--workers 0: give at least one worker")):
         result = run_billing("scheduler", *options, db=str(db), check=False)
         assert result.returncode == 1, result.stderr
         assert message in result.stderr

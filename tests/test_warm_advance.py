@@ -16,7 +16,7 @@ from application.advance import AdvanceService
 from domain.calendar import paris_date
 from application.ledger import read_ledger
 from tests.services import RECORDED_AT, engine_on
-from infrastructure.scheduler import advance_work
+from infrastructure.scheduler import advance_work, parts_work
 from infrastructure.urssaf_simulator import UrssafSimulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
@@ -69,11 +69,18 @@ def scheduler_work(engine) -> Callable[[date], dict]:
     return lambda day: report(work(day))
 
 
+def scheduler_parts_work(engine) -> Callable[[date], dict]:
+    """`billing scheduler --workers 1`: each run by partitions of 2 clients, nothing kept."""
+    work = parts_work(engine.url, 1)
+    return lambda day: report(work(day))
+
+
 @pytest.mark.parametrize("seed", [3, 11])
-@pytest.mark.parametrize("warm_runs", [kept_service, scheduler_work])
+@pytest.mark.parametrize("warm_runs", [kept_service, scheduler_work, scheduler_parts_work])
 def test_a_kept_history_issues_what_fresh_services_issue(
-    backend: str, tmp_path: Path, seed: int, warm_runs: Callable,
+    backend: str, tmp_path: Path, seed: int, warm_runs: Callable, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("BILLING_PART_CLIENTS", "2")
     facts = history.facts(history.Size(subscriptions=8, etincelle_clients=5), seed)
     schedule = arrival_schedule(facts, seed)
     with engine_on(backend, tmp_path) as warm, engine_on(backend, tmp_path) as cold:

@@ -264,8 +264,9 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def scheduler(args: argparse.Namespace) -> int:
-    from infrastructure.scheduler import run_scheduler, schedule_from_options  # APScheduler: this command only
+    from infrastructure.scheduler import check_workers, run_scheduler, schedule_from_options  # APScheduler: here only
 
     schedule_from_options(args.every, args.at)  # wrong options are refused before the store is touched
+    check_workers(args.workers)
     keys_guarded(args.db, "the scheduler", args.insecure_dev)
-    return run_scheduler(args.db, every=args.every, at=args.at)
+    return run_scheduler(args.db, every=args.every, at=args.at, workers=args.workers)

@@ -212,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     when = p.add_mutually_exclusive_group()
     when.add_argument("--at", metavar="HH:MM", help="time of the daily run, Paris time (default 00:05)")
     when.add_argument("--every", type=float, metavar="SECONDS", help="run every SECONDS instead of daily")
+    p.add_argument("--workers", type=int, metavar="N", help="run each advance by partitions of the clients with N "
+                   "processes, as `billing advance --workers N` (memory bounded by a partition); without it, "
+                   "the folded history is kept between runs (faster runs, memory grows with the history)")
     api_commands.insecure_dev(p)
     p.set_defaults(run=lazy("scheduler"))
     return parser

@@ -46,8 +46,8 @@ def backend_rows(name: str, steps: dict) -> list[dict]:
                                              if cold.get("two_workers_seconds") else ""), "raw read of the log", ratio(cold["events"] / r["events_per_s"],
                                                                         cold["seconds"]),
          cold["seconds"], cold["peak_rss_mb"]),
-        ("replay (fold+replay)", fmt_rate(rep["events_per_s"], "events/s") +
-         f" (fold {rep['fold_seconds']:.1f} s, replay {rep['replay_seconds']:.1f} s)", "raw read",
+        ("replay (fold+replay, by groups)", fmt_rate(rep["events_per_s"], "events/s") +
+         f" (fold {rep['fold_seconds']:.1f} s, replay {rep['replay_seconds']:.1f} s)" + shared_replay(rep), "raw read",
          ratio(rep["events_per_s"], r["events_per_s"]), rep["seconds"], rep["peak_rss_mb"]),
         ("projection rebuild", fmt_rate(reb["events_per_s"], "events/s") + f" ({reb['events_applied']:,} applied, "
          f"{len(reb['views'])} views{', one pass' if reb.get('one_pass') else ''})", "raw read",
@@ -110,6 +110,13 @@ def http_rows(http: dict | None, raw_write: dict) -> list[tuple]:
             (f"single facts over HTTP, {one['clients']} clients at once",
              f"p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, {one['requests_per_s']:,.0f} facts/s, "
              f"{one['errors']} errors", "-", None, one["seconds"], None)]
+
+
+def shared_replay(rep: dict) -> str:
+    """The same replay shared by processes, when the step ran it."""
+    if not rep.get("shared_seconds"):
+        return ""
+    return f"; {rep['workers']} processes: {rep['shared_events_per_s']:,.0f} events/s in {rep['shared_seconds']:.1f} s"
 
 
 def targets(backends: dict, cold: dict, size_note: str) -> list[dict]:

@@ -97,23 +97,50 @@ def advance_cold(spec: dict) -> dict:
 
 
 def replay(spec: dict) -> dict:
-    from application.replay import replay as replay_under
+    """As `billing replay` runs it (issue 17): a group of clients at a time in one process, then
+    shared by the machine's processes (`BILLING_WORKERS`, as the command); the two reports must
+    be the same."""
+    from application.replay import replay_by_group
+    from infrastructure.parallel_replay import replay_shared
     from infrastructure.terms_files import load_version
-    from application.ledger import read_ledger
+    from infrastructure.workers import workers
 
     terms_file = Path(spec["workdir"]) / "bench-derived.toml"
     terms_file.write_text(DERIVED_TERMS, encoding="utf-8")
     catalog, version = load_version(str(terms_file))
     with services(spec["url"]) as s:
-        events = head(s.app)
+        events, horizon = head(s.app), s.documents_horizon()
+        fold = Timed(s.ledgers())
         start = time.perf_counter()
-        ledger = read_ledger(s.app, facts=False)  # as `billing replay` reads it
-        folded = time.perf_counter()
-        report = replay_under(ledger, catalog, version)
-        end = time.perf_counter()
-    return {"events": events, "seconds": end - start, "fold_seconds": folded - start,
-            "replay_seconds": end - folded, "events_per_s": events / (end - start),
+        report = replay_by_group(fold, catalog, version, horizon)
+        seconds = time.perf_counter() - start
+        count = max(2, workers())
+        start = time.perf_counter()
+        shared = replay_shared(s.url, str(terms_file), horizon, (None, None, None), count)
+        shared_seconds = time.perf_counter() - start
+    if shared.as_dict() != report.as_dict():
+        raise SystemExit(f"replay: {count} processes gave another report than one")
+    return {"events": events, "seconds": seconds, "fold_seconds": fold.seconds,
+            "replay_seconds": seconds - fold.seconds, "events_per_s": events / seconds,
+            "workers": count, "shared_seconds": shared_seconds, "shared_events_per_s": events / shared_seconds,
             "rows": len(report.rows), "difference": str(report.difference), "terms": version.reference}
+
+
+class Timed:
+    """An iterator that adds up the time spent making its items (the fold of each group)."""
+
+    def __init__(self, items):
+        self.items, self.seconds = iter(items), 0.0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        start = time.perf_counter()
+        try:
+            return next(self.items)
+        finally:
+            self.seconds += time.perf_counter() - start
 
 
 def rebuild(spec: dict) -> dict:
