@@ -6,6 +6,7 @@ facts recorded up to that moment (recorded time is the event's timestamp).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -53,7 +54,7 @@ class Ledger:
         self.touched: set[str] = set()
         self.all_touched = True
         self.included: set[UUID] = set()
-        self.parties: dict[tuple, dict] = {}
+        self.parties: dict[str, dict] = {}
 
     def apply(self, event: Any) -> None:
         aggregate = event.mutate(self.aggregates.get(event.originator_id))
@@ -90,8 +91,8 @@ class Ledger:
         """One object per distinct party: a client's documents, and all of a provider's, repeat
         the same identities (a copy each would cost memory in proportion to the documents)."""
         if doc.seller is not None:
-            doc.seller = self.parties.setdefault(frozen(doc.seller), doc.seller)
-            doc.buyer = self.parties.setdefault(frozen(doc.buyer), doc.buyer)
+            doc.seller = self.parties.setdefault(party_key(doc.seller), doc.seller)
+            doc.buyer = self.parties.setdefault(party_key(doc.buyer), doc.buyer)
 
     def skips(self, notification: Any) -> bool:
         if notification.originator_id in self.included:
@@ -150,11 +151,12 @@ class Ledger:
         return books
 
 
-def frozen(value: Any) -> Any:
-    """A hashable copy of plain JSON data."""
-    if isinstance(value, dict):
-        return tuple((k, frozen(v)) for k, v in sorted(value.items()))
-    return tuple(frozen(v) for v in value) if isinstance(value, list) else value
+def party_key(value: Any) -> str:
+    """Equal for equal identities: their JSON with sorted keys (what is not JSON, by its repr)."""
+    return PARTY_JSON.encode(value)
+
+
+PARTY_JSON = json.JSONEncoder(sort_keys=True, default=repr)
 
 def request_client(ledger: Ledger, request: UrssafRequest) -> str | None:
     doc = ledger.document(request.invoice_number)
