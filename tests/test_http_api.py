@@ -171,6 +171,41 @@ def test_the_same_fact_posted_concurrently_is_recorded_once(api: Api) -> None:
         assert sorted(post_together(api, secret, [register] * 6)) == [200] * 6
 
 
+def test_single_facts_posted_at_once_by_several_tokens_are_each_judged_in_their_own_scope(api: Api) -> None:
+    btb, ets = api.token("service", "btbconnect"), api.token("service", "etincelle")
+    clients = [{"key": f"c-g{n}", "type": "client.registered", "at": "2026-05-02T09:00:00+02:00",
+                "client_id": f"C-G{n}", "provider": "btbconnect", "name": "G"} for n in range(4)]
+    posted = post_together_as(api, [(btb, clients[0]), (ets, clients[1]), (btb, clients[2]), (ets, clients[3]),
+                                    (btb, clients[0] | {"name": "other"}), (btb, {"key": "bad", "type": "nope"})])
+    # Each answer is its own fact's: recorded, out of the etincelle token's scope, key reused, unreadable.
+    assert posted == [201, 403, 201, 403, 409, 422], posted
+    with api.client(btb) as c:
+        assert c.post("/facts", json=clients[1]).status_code == 201  # nothing of the refused one was kept
+
+
+def post_together_as(api: Api, posts: list[tuple[str, dict]]) -> list[int]:
+    """Each (secret, fact) posted by its own client at once; the statuses in the order given,
+    the twin (same key) after the first."""
+    barrier, statuses = threading.Barrier(len(posts)), [0] * len(posts)
+    first_done = threading.Event()
+
+    def post(i: int, secret: str, fact: dict) -> None:
+        with api.client(secret) as c:
+            barrier.wait()
+            if i == 4:  # the twin of the first fact: after it
+                first_done.wait(30)
+            statuses[i] = c.post("/facts", json=fact).status_code
+            if i == 0:
+                first_done.set()
+
+    threads = [threading.Thread(target=post, args=(i, s, f)) for i, (s, f) in enumerate(posts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
+
+
 def post_together(api: Api, secret: str, facts: list[dict]) -> list[int]:
     barrier, statuses = threading.Barrier(len(facts)), []
 

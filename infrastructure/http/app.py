@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -13,6 +14,8 @@ from infrastructure.http import docs_page, documents_api, facts_api, ops_api, pr
 from infrastructure.http.access import AccessLog
 from infrastructure.http.console import install as console
 from infrastructure.http.console.warming import warming
+from infrastructure.http.fact_writer import fact_writer
+from infrastructure.http.facts_api import judged_in_group
 from infrastructure.http.limits import FailureLimiter, Settings
 from infrastructure.http.metrics import Metrics
 from infrastructure.http.tokens import PROVIDERS, TokenStore
@@ -39,6 +42,7 @@ def create_app(db: str | None = None, settings: Settings | None = None) -> FastA
             app.state.tokens = TokenStore(database_url(db))
             stack.callback(app.state.tokens.close)
             stack.enter_context(warming(app.state.services))
+            app.state.writer = stack.enter_context(fact_writer(partial(judged_in_group, app.state.services)))
             yield
 
     app = FastAPI(title="Billing engine API", version="1", description=DESCRIPTION, lifespan=lifespan,

@@ -3,6 +3,7 @@ ingest report), judged exactly as `billing ingest` judges them, within the token
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -46,7 +47,7 @@ async def post_facts(request: Request, token: ApiToken = Depends(allowed("append
         return json_response(report)
     if isinstance(body, dict) and idempotency_key is not None:
         body = with_key(body, idempotency_key)
-    status, outcome = await run_in_threadpool(one, request, token, body)
+    status, outcome = await one(request, token, body)
     if status >= 400:
         raise Problem(status, outcome, [{"key": key_of(body, 0), **({"field": f} if f else {})}
                                         for f in fields_in(outcome) or [None]])
@@ -85,12 +86,22 @@ def with_key(body: dict, header: str) -> dict:
     return body
 
 
-def one(request: Request, token: ApiToken, fact: Any) -> tuple[int, str]:
-    """(201, "recorded") or (200, "duplicate"); else (status, the reason it was refused)."""
+async def one(request: Request, token: ApiToken, fact: Any) -> tuple[int, str]:
+    """(201, "recorded") or (200, "duplicate"); else (status, the reason it was refused). Judged
+    with the single facts posted at the same time (fact_writer.py)."""
     check = ScopeCheck(token.providers)
-    outcome = judged_alone(request.app.state.services, check, fact)
+    outcome = shape_refusal(fact) or await asyncio.wrap_future(request.app.state.writer.submit(fact, check))
     counted(request, token, fact, check.providers.get(key_of(fact, 0), set()), outcome)
     return outcome
+
+
+def judged_in_group(services: Any, group: list[tuple[dict, ScopeCheck]]) -> list[tuple[int, str]]:
+    """Each single fact's (status, outcome), the group judged as one batch, each fact within its
+    own request's scope."""
+    checks = {id(fact): check for fact, check in group}
+    judged = judged_together(services, lambda fact, lookup: checks[id(fact)](fact, lookup),
+                             list(enumerate((fact for fact, _ in group), start=1)))
+    return [judged[number] for number in range(1, len(group) + 1)]
 
 
 def counted(request: Request, token: ApiToken, fact: Any, providers: set[str], outcome: tuple[int, str]) -> None:

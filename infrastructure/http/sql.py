@@ -7,6 +7,7 @@ It runs statements by name, from its backend's module (``infrastructure/sql/``).
 from __future__ import annotations
 
 import sqlite3
+import threading
 from typing import Any
 
 import psycopg
@@ -23,7 +24,9 @@ class SqlError(BillingError):
 
 
 class Sql:
-    """``rows(sql, params)`` and ``run(sql, params) -> rowcount`` on a short-lived connection."""
+    """``rows(sql, params)`` and ``run(sql, params) -> rowcount``: on PostgreSQL through a pool; on
+    SQLite on one connection per thread, kept (in autocommit: no transaction stays open), as
+    opening one costs more than the token check it serves."""
 
     def __init__(self, url: str) -> None:
         env = environment(url)
@@ -36,6 +39,8 @@ class Sql:
             self._guard(lambda: self._pool.open(wait=True, timeout=10))
         else:
             self._sqlite_path = env["SQLITE_DBNAME"]
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
 
     @property
     def is_postgres(self) -> bool:
@@ -62,18 +67,26 @@ class Sql:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
+        for conn in self._opened:
+            conn.close()
+        self._opened.clear()
+        self._local = threading.local()
 
     def _execute(self, name: str, params: tuple, fetch: bool) -> Any:
         if self._pool is not None:
             with self._pool.connection() as conn:
                 cursor = conn.execute(postgres.STATEMENTS[name], params)
                 return cursor.fetchall() if fetch else cursor.rowcount
-        conn = sqlite3.connect(self._sqlite_path, timeout=30, isolation_level=None)
-        try:
-            cursor = conn.execute(sqlite.STATEMENTS[name], params)
-            return cursor.fetchall() if fetch else cursor.rowcount
-        finally:
-            conn.close()
+        cursor = self._sqlite().execute(sqlite.STATEMENTS[name], params)
+        return cursor.fetchall() if fetch else cursor.rowcount
+
+    def _sqlite(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._sqlite_path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._local.conn = conn
+            self._opened.append(conn)
+        return conn
 
     def _guard(self, operation: Any) -> Any:
         try:
