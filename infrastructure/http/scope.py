@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from application.context import id_of
 from application.fact_providers import family_provider
 from domain.errors import BillingError
 from domain.appointments import Appointment
@@ -76,4 +77,4 @@ def _client_provider(lookup: Lookup, client_id: object) -> str | None:
 def _load(lookup: Lookup, cls: Any, business_id: object) -> Any:
     if not isinstance(business_id, str) or not business_id:
         return None
-    return lookup(cls.id_for(business_id))
+    return lookup(id_of(cls, business_id))
