@@ -42,7 +42,9 @@ def backend_rows(name: str, steps: dict) -> list[dict]:
          f"{adv['last_documents_per_s']:,.0f} docs/s", "raw read of the log",
          ratio(before[-1] / r["events_per_s"], adv["last_seconds"]), adv["last_seconds"], None),
         (f"advance, one-shot re-run ({cold['to']})", f"{cold['seconds']:.2f} s in a fresh process, "
-         f"{cold['documents']} documents" + (f"; {cold['two_workers_seconds']:.2f} s with 2 workers"
+         f"{cold['documents']} documents" + (f" (the views caught up first: {cold['views_seconds']:.1f} s)"
+                                             if cold.get("views_seconds") is not None else "")
+         + (f"; {cold['two_workers_seconds']:.2f} s with 2 workers"
                                              if cold.get("two_workers_seconds") else ""), "raw read of the log", ratio(cold["events"] / r["events_per_s"],
                                                                         cold["seconds"]),
          cold["seconds"], cold["peak_rss_mb"]),

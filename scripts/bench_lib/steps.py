@@ -82,6 +82,7 @@ def advance_cold(spec: dict) -> dict:
     (by partitions of the clients): what a one-shot run costs (every client drafted) when there
     is nothing new to issue; with one worker, then with two (the second process's memory is its own)."""
     from application.advance_by_parts import advance_by_parts
+    from application.client_folds import brought_up_to_date
     from infrastructure.advance_run import StoreRun
 
     last = month_ends()[-1]
@@ -89,11 +90,16 @@ def advance_cold(spec: dict) -> dict:
     for count in (1, 2):
         with services(spec["url"]) as s:
             start = time.perf_counter()
+            with s._sql() as sql:  # the kept month-ends left the views behind: both runs start level
+                brought_up_to_date(s.app, sql)
+            caught_up = time.perf_counter()
             report = advance_by_parts(s.advance, last, StoreRun(s, helpers=count - 1))
-            runs.append({"workers": count, "seconds": time.perf_counter() - start, "documents": len(report.issued)})
+            runs.append({"workers": count, "seconds": time.perf_counter() - caught_up, "documents": len(report.issued),
+                         "views_seconds": caught_up - start})
             events = head(s.app)
     return {"to": last.isoformat(), "seconds": runs[0]["seconds"], "documents": runs[0]["documents"],
-            "two_workers_seconds": runs[1]["seconds"], "runs": runs, "events": events}
+            "views_seconds": runs[0]["views_seconds"], "two_workers_seconds": runs[1]["seconds"], "runs": runs,
+            "events": events}
 
 
 def replay(spec: dict) -> dict:
