@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from datetime import date, datetime, timezone
 
+from structlog.testing import capture_logs
+
 from infrastructure.cli.wiring import services
 from infrastructure.http.console import reads
 from infrastructure.http.console.warming import seconds_to_next_day, warming
@@ -35,8 +37,9 @@ def test_the_page_of_the_day_is_worked_out_before_its_first_load(db_url: str) ->
         engine.advance(date(2026, 1, 31))
     finally:
         engine.close()
-    with services(db_url) as s, warming(s, lambda: NOW):
+    with capture_logs() as logs, services(db_url) as s, warming(s, lambda: NOW):
         kept = wait_for_warming(s)
+        assert wait_for_log(logs, "console_warmed")["day"] == "2026-02-10"  # what the bench waits for
         assert kept.as_of == date(2026, 2, 10)
         assert list(kept.kept) == ["E-A"]
         warmed, _ = kept.kept["E-A"][1]  # its (rewrites, (row, amounts))
@@ -44,6 +47,16 @@ def test_the_page_of_the_day_is_worked_out_before_its_first_load(db_url: str) ->
         assert view["rows"][0] is warmed and warmed["outstanding"] == "45.00"  # not worked out again
         assert view["revenue"]  # the month's 45 € of January, kept too
         assert "issued_totals" in s.kept
+
+
+def wait_for_log(logs: list[dict], event: str, seconds: float = 60) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = [entry for entry in list(logs) if entry["event"] == event]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no {event} logged")
 
 
 def wait_for_warming(s, seconds: float = 60):

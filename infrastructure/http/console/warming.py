@@ -5,6 +5,7 @@ serving process, while it already answers."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -39,10 +40,13 @@ def warm_daily(s: Any, clock: Callable[[], datetime], stop: threading.Event) -> 
 
 
 def warm_once(s: Any, now: datetime) -> None:
+    started = time.monotonic()
     try:
         reads.warm_receivables(s, paris_date(now))
     except Exception as exc:  # noqa: BLE001 - a page worked out at its load instead, never a failure
         log.warning("console_warming_failed", error=str(exc), error_type=type(exc).__name__)
+        return
+    log.info("console_warmed", day=paris_date(now).isoformat(), seconds=round(time.monotonic() - started, 3))
 
 
 def seconds_to_next_day(now: datetime) -> float:
