@@ -157,7 +157,8 @@ def paris_today() -> date:
 def advance_work(db: str | None) -> Callable[[date], AdvanceReport]:
     """The store is opened for each run, as `billing advance` does; the history folded by a
     run is kept for the next one, which reads only what was recorded since (a failed run
-    forgets it: the next one reads the whole history again)."""
+    forgets it: the next one reads the whole history again). Each run then brings the persisted
+    views up to date, as `billing advance` does."""
     kept: dict[str, Any] = {}
 
     def advance(day: date) -> AdvanceReport:
@@ -166,6 +167,7 @@ def advance_work(db: str | None) -> Callable[[date], AdvanceReport]:
             service.ledger, service.billed_up_to = kept.pop("ledger", None), kept.pop("billed_up_to", None)
             report = service.advance(day)
             kept.update(ledger=service.ledger, billed_up_to=service.billed_up_to)
+            s.follow_projections()  # as `billing advance`: the reads after the run find the views current
         # The kept ledger lives on: frozen, its millions of objects are no longer walked by the
         # next run's garbage collections (those it drops later are still freed by their count).
         gc.freeze()
@@ -180,7 +182,9 @@ def parts_work(db: str | None, workers: int) -> Callable[[date], AdvanceReport]:
     partition, not by the history; a run takes as long as a one-shot advance."""
     def advance(day: date) -> AdvanceReport:
         with services(db) as s:
-            return advance_by_parts(s.advance, day, StoreRun(s, helpers=workers - 1))
+            report = advance_by_parts(s.advance, day, StoreRun(s, helpers=workers - 1))
+            s.follow_projections()
+            return report
 
     return advance
 

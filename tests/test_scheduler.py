@@ -191,6 +191,7 @@ def test_scheduler_catches_up_and_a_second_one_waits_without_issuing(
     assert caught_up["trigger"] == "start-up"
     assert caught_up["issued"] == len(expected)
     assert (caught_up["first_number"], caught_up["last_number"]) == (expected[0][0], expected[-1][0])
+    assert [view["lag"] for view in billing_json("projections", "status", db=db_url)] == [0] * 5  # followed
     assert numbered(db_url) == expected
 
     second = start_scheduler(db_url)
@@ -229,6 +230,7 @@ def test_scheduler_with_workers_advances_by_partitions_and_issues_the_same(
     scheduler = start_scheduler(db_url, options=("--workers", "2"))
     caught_up = scheduler.wait_for("scheduler_run_finished")[0]
     assert caught_up["issued"] == len(expected)
+    assert [view["lag"] for view in billing_json("projections", "status", db=db_url)] == [0] * 5
     scheduler.wait_for("scheduler_run_finished", count=2)
     assert scheduler.stop(signal.SIGTERM) == 0
     assert [e["issued"] for e in scheduler.events("scheduler_run_finished")[1:]] == [0] * (
