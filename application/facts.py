@@ -199,7 +199,6 @@ def digest(raw: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-
 # The providers' modules register their facts as they load (circular by design: they read this
 # module's types): loaded here, every importer of parse_fact knows every type.
 from application import client_facts, ets_facts  # noqa: E402, F401

@@ -151,12 +151,13 @@ class Ledger:
         return books
 
 
+PARTY_JSON = json.JSONEncoder(sort_keys=True, default=repr)
+
+
 def party_key(value: Any) -> str:
     """Equal for equal identities: their JSON with sorted keys (what is not JSON, by its repr)."""
     return PARTY_JSON.encode(value)
 
-
-PARTY_JSON = json.JSONEncoder(sort_keys=True, default=repr)
 
 def request_client(ledger: Ledger, request: UrssafRequest) -> str | None:
     doc = ledger.document(request.invoice_number)

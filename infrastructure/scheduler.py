@@ -191,15 +191,13 @@ def parts_work(db: str | None, workers: int) -> Callable[[date], AdvanceReport]:
 
 def work_for(db: str | None, workers: int | None) -> Callable[[date], AdvanceReport]:
     """By partitions when a number of workers is given, else with the folded history kept."""
-    if check_workers(workers) is None:
-        return advance_work(db)
-    return parts_work(db, workers)
+    check_workers(workers)
+    return advance_work(db) if workers is None else parts_work(db, workers)
 
 
-def check_workers(workers: int | None) -> int | None:
+def check_workers(workers: int | None) -> None:
     if workers is not None and workers < 1:
         raise SchedulerError(f"--workers {workers}: give at least one worker")
-    return workers
 
 
 # --- The scheduler ------------------------------------------------------------
