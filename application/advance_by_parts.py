@@ -1,7 +1,9 @@
 """A one-shot `billing advance` by partitions of the clients (issue 17; application/advance_parts.py):
 the partitions are drafted by whichever workers take them (`PartsRun`, infrastructure/advance_run.py),
-one worker numbers all their drafts in one order, then issues the attestations, talks to URSSAF
-and seals the log, a group of clients at a time. No step holds more than one group's fold."""
+each group of clients attested as it is drafted when its drafts cannot change its attestations; one
+worker numbers all their drafts in one order, then folds again the clients the drafting left (those
+whose attestations wait for the issuing, those URSSAF's exchanges may concern), a group at a time,
+and seals the log. No step holds more than one group's fold."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ import structlog
 from eventsourcing.persistence import IntegrityError
 
 from application.advance import AdvanceReport, AdvanceService, Fresh
-from application.advance_parts import PartDrafts, RunStart, groups, merged_drafts, providers_of
+from application.advance_parts import (Attest, PartDrafts, RunStart, after_issuing_of, attested_of, groups,
+                                      merged_drafts, providers_of)
 from application.attesting import issue_attestations
 from application.client_folds import followed_clients
 from application.issuer import ATTEMPTS, Issuer
@@ -26,7 +29,6 @@ from domain.calendar import end_of_day
 from domain.issuing import DocumentSequence
 
 log = structlog.get_logger("billing.advance")
-ETINCELLE = "etincelle"  # the provider whose clients have attestations and URSSAF requests
 
 
 class PartsRun(Protocol):
@@ -71,29 +73,35 @@ def advance_by_parts(service: AdvanceService, to: date, run: PartsRun, progress:
                 log.info("issue_conflict_retry", attempt=attempt + 1)
                 continue
         report.issued = [doc.number for doc in documents]
-        after_issuing(service, report, run, providers_of(parts))
+        after_issuing(service, report, run, parts)
         return report
     raise RuntimeError("issuing kept conflicting with concurrent runs; run it again")
 
 
-def after_issuing(service: AdvanceService, report: AdvanceReport, run: PartsRun, providers: dict[str, str]) -> None:
-    """The attestations, the URSSAF exchanges and the seal of the log, as `service.advance` makes
-    them: each group of L'Étincelle's clients folded once for both."""
-    clients = sorted(c for c, p in providers.items() if p == ETINCELLE)
-    attested = attested_groups(service, report, run, clients)
+def after_issuing(service: AdvanceService, report: AdvanceReport, run: PartsRun, parts: list[PartDrafts]) -> None:
+    """The attestations the drafting left, the URSSAF exchanges and the seal of the log, as
+    `service.advance` makes them: each group of the clients left folded once for both."""
+    report.attested = attested_of(parts)
+    attested = attested_groups(service, report, run, after_issuing_of(parts))
     service.talk_to_urssaf(report.to, report, attested)
     for _ in attested:  # the groups URSSAF was not talked to about (none reachable, or another run's turn)
         pass
     report.sealed = seal_log(service.app, service.log_key, end_of_day(report.to), service.clock(),
-                             run.seal_owners(providers)).anchor()
+                             run.seal_owners(providers_of(parts))).anchor()
 
 
 def attested_groups(service: AdvanceService, report: AdvanceReport, run: PartsRun,
                     client_ids: Sequence[str]) -> Iterator[Fresh]:
     """For each group of clients, once its attestations are issued: its ledger, folded once, then
     following what was recorded about them since."""
+    attest = attesting(service, report.to)
     for group in groups(client_ids):
         ledger = run.ledger(group)
-        report.attested += issue_attestations(service.app, ledger, service.catalog, service.ingest.identities,
-                                              report.to, service.clock)
+        report.attested += attest(ledger)
         yield lambda group=group, ledger=ledger: followed_clients(service.app, ledger, set(group))
+
+
+def attesting(service: AdvanceService, to: date) -> Attest:
+    """Issues the attestations due by `to` of a group's ledger (application/attesting.py)."""
+    return lambda ledger: issue_attestations(service.app, ledger, service.catalog, service.ingest.identities, to,
+                                             service.clock)

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import structlog
 
+from application.advance_by_parts import attesting
 from application.advance_parts import CLIENTS_PER_PART, PartDrafts, RunStart, draft_part, groups, part_count, part_of
 from application.client_folds import brought_up_to_date, client_ledger
 from application.ledger import Ledger
@@ -154,7 +155,8 @@ def take(s: object, locks: object, run: str, start: RunStart, parts: int, part: 
             if part in drafted_parts(sql, run):
                 return False
             mine = [c for c in clients if part_of(c, parts) == part]
-            drafts = draft_part((ledger_of(s, sql, group) for group in groups(mine)), s.catalog, start)
+            drafts = draft_part((ledger_of(s, sql, group) for group in groups(mine)), s.catalog, start,
+                                attesting(s.advance, start.to))
             text = s.app.mapper.transcoder.encode(drafts.as_dict()).decode("utf-8")
             with sql.transaction():
                 sql.execute("advance.keep_part", (run, part, text))

@@ -26,8 +26,7 @@ class BillingSQLiteRecorder(SQLiteApplicationRecorder):
     def billing_events(self, ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every stored event of these aggregates (at most IDS_PER_QUERY), in (aggregate, version) order."""
         statement = STATEMENTS["events.of"].format(table=self.events_table_name, keys=", ".join("?" * len(ids)))
+        asked = {i.hex: i for i in ids}  # each row names one of them: no UUID parsed per row
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(statement, [i.hex for i in ids])
-            return [StoredEvent(originator_id=self.convert_originator_id(row["originator_id"]),
-                                originator_version=row["originator_version"], topic=row["topic"],
-                                state=row["state"]) for row in curs.fetchall()]
+            curs.execute(statement, list(asked))
+            return [StoredEvent(asked[row[0]], row[1], row[2], row[3]) for row in curs.fetchall()]

@@ -27,11 +27,13 @@ import pytest
 
 from application.advance import due_drafts
 from application.advance_by_parts import run_start
-from application.advance_parts import PartDrafts, RunStart, draft_part, groups, merged_drafts, part_of
+from application.advance_parts import (Drafted, PartDrafts, RunStart, after_issuing_of, attestable_before_issuing,
+                                      draft_part, groups, merged_drafts, part_of)
 from application.client_folds import client_ledger, documents_horizon
 from application.issuer import Issuer
 from application.ledger import read_ledger
 from domain.documents import Draft
+from domain.urssaf_account import UrssafAccount
 from infrastructure.store import open_app
 from infrastructure.terms_files import load_catalog
 from infrastructure.view_sql import SqlSession
@@ -129,9 +131,59 @@ def test_the_partitions_drafts_merged_are_those_of_the_whole_fold(recorded: str,
         assert [d.draft for d in merged_drafts(drafted)] == whole and len(whole) > 500
         stored = [app.mapper.transcoder.decode(app.mapper.transcoder.encode(p.as_dict())) for p in drafted]
         assert [PartDrafts.from_dict(p) for p in stored] == drafted
+        # drafted without attesting: every client of L'Étincelle is left for after the issuing
+        assert after_issuing_of(drafted) == sorted(c.client_id for c in read_ledger(app).clients("etincelle"))
     finally:
         sql.close()
         app.close()
+
+
+def test_a_partition_attests_while_drafting_and_leaves_urssaf_s_clients_for_after(recorded: str) -> None:
+    fresh = draft_everyone(recorded, lambda ledger: ["called"])
+    assert fresh.attested == []  # from nothing issued: 2026's documents are to be issued, in 2026
+    assert fresh.unattested == ["E-BLK", "E-MON", "E-PER"]
+    billing_json("advance", "--to", TO, db=recorded)
+    attested: list[list[str]] = []
+    part = draft_everyone(recorded, lambda ledger: attested.append(etincelle_clients(ledger)) or [])
+    # again: nothing is left to issue in 2026, the only year attestable on 2027-03-31
+    assert attested == [["E-BLK", "E-MON", "E-PER"]] and part.unattested == []
+    app = open_app(recorded)
+    try:
+        assert part.urssaf == sorted(a.client_id for a in read_ledger(app, facts=False).of_type(UrssafAccount)) != []
+    finally:
+        app.close()
+    assert after_issuing_of([part]) == part.urssaf
+
+
+def etincelle_clients(ledger) -> list[str]:
+    return sorted(c.client_id for c in ledger.clients("etincelle"))
+
+
+def draft_everyone(db: str, attest) -> PartDrafts:
+    """Every client drafted as one partition against the store's state, attesting with `attest`."""
+    app, sql, catalog = open_app(db), SqlSession(db), load_catalog()
+    try:
+        start = run_start(Issuer(app, lambda: datetime.now(timezone.utc), None).sequences(), date.fromisoformat(TO),
+                          documents_horizon(app, sql))
+        return draft_part((client_ledger(app, sql, g, facts=False) for g in groups(all_clients(sql))), catalog, start,
+                          attest)
+    finally:
+        sql.close()
+        app.close()
+
+
+def test_attestations_wait_for_drafts_issued_in_an_attestable_year() -> None:
+    # 2027-01-01: 2026 is attestable (CGV art. 8 bis 8.4); L'Étincelle's last document of 2026-12-31
+    last = date(2026, 12, 31)
+    start = RunStart(date(2027, 1, 1), date(2027, 1, 1), {"btbconnect": last, "etincelle": last})
+    december, january = ets_draft_on(date(2026, 12, 20)), ets_draft_on(date(2027, 1, 1))
+    assert not attestable_before_issuing([Drafted(december, {})], start)  # issued on 2026-12-31: counted in 2026
+    # no attestation reads BTBCONNECT's documents
+    assert attestable_before_issuing([Drafted(january, {}), Drafted(draft_on(date(2026, 12, 20)), {})], start)
+
+
+def ets_draft_on(day: date) -> Draft:
+    return Draft("k", "invoice", "etincelle", "c", day, "CGV-2025-09-02", ())
 
 
 def test_a_draft_is_dated_as_issuing_will_date_it() -> None:

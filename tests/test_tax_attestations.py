@@ -13,6 +13,7 @@ import pytest
 from application.advance import AdvanceService
 from infrastructure.urssaf_simulator import UrssafSimulator
 from tests.billing_cli import billing_json, jsonl, run_billing
+from tests.conftest import copied_store, drop_copy
 from tests.services import RECORDED_AT, Engine
 from tests.test_etincelle_scenario import fact, history
 
@@ -62,6 +63,25 @@ def test_a_later_fact_gives_a_corrected_version_and_the_first_is_kept(year_2026:
     # March now paid in full: 80.00 and 2 h; 60.00 + 80.00 = 140.00, 1.5 + 2 = 3.5 h.
     assert (mon["version"], mon["issued_on"], mon["corrects"], mon["eligible_paid"], mon["hours"]) == (
         2, "2027-01-10", 1, "140.00", 3.5)
+
+
+def test_one_run_across_the_year_end_attests_what_two_runs_do(db_url: str, tmp_path) -> None:
+    """Issue 17: a partition's attestations are issued while it is drafted, unless one of its drafts
+    is issued in an attestable year. One run to 2027-01-01 issues 2026's documents on their 2026
+    dates (an attestation of 2026 counts them) and the attestations after them; two runs issue the
+    documents first, then the attestations while drafting the next (nothing left to issue in 2026)."""
+    billing_json("ingest", "-", db=db_url, stdin=jsonl(history()), check=False)
+    in_two = copied_store(db_url, tmp_path, "two_runs")
+    try:
+        assert billing_json("advance", "--to", "2026-12-31", db=in_two)["attestations_issued"] == []
+        issued = ["E-BLK/2026 v1", "E-MON/2026 v1", "E-PER/2026 v1"]
+        assert billing_json("advance", "--to", "2027-01-01", db=in_two)["attestations_issued"] == issued
+        assert billing_json("advance", "--to", "2027-01-01", db=db_url)["attestations_issued"] == issued
+        assert attestations(db_url) == attestations(in_two)
+        # ETS-2026-00001 90.00 and 00002 45.00: what the 2026 documents of E-PER made eligible.
+        assert attestations(db_url)["E-PER"]["eligible_paid"] == "135.00"
+    finally:
+        drop_copy(in_two)
 
 
 def test_a_kept_service_issues_each_version_once(engine: Engine) -> None:
