@@ -5,9 +5,11 @@ give, cut to those clients: every read computed from it is the same for them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 
@@ -30,11 +32,16 @@ def client_ledger(app: Application, sql: ViewSql, client_ids: Sequence[str], kno
     """These clients' aggregates only; `known_at` keeps the events recorded up to then."""
     brought_up_to_date(app, sql)
     ledger = Ledger(() if facts else billing_topics())
-    for stored in select_events(app.recorder, sorted(stream_owners(sql, client_ids, facts))):
+    for stored in select_events(app.recorder, in_id_order(stream_owners(sql, client_ids, facts))):
         event = app.mapper.to_domain_event(stored)
         if known_at is None or event.timestamp <= known_at:
             ledger.apply(event)
     return ledger
+
+
+def in_id_order(ids: Iterable[UUID]) -> list[UUID]:
+    """Sorted as UUIDs compare (by their number), without a Python comparison per pair."""
+    return sorted(ids, key=attrgetter("int"))
 
 
 def ledgers_by_group(app: Application, sql: ViewSql, known_at: datetime | None = None,
@@ -54,7 +61,7 @@ def client_ledgers(app: Application, sql: ViewSql, client_ids: Sequence[str]) ->
     brought_up_to_date(app, sql)
     owners = stream_owners(sql, client_ids, facts=False)
     ledgers = {client_id: Ledger(billing_topics()) for client_id in sorted(set(owners.values()))}
-    for stored in select_events(app.recorder, sorted(owners)):
+    for stored in select_events(app.recorder, in_id_order(owners)):
         ledgers[owners[stored.originator_id]].apply(app.mapper.to_domain_event(stored))
     return ledgers
 
@@ -84,7 +91,7 @@ def client_events(app: Application, sql: ViewSql, client_ids: Sequence[str]) -> 
     brought_up_to_date(app, sql)
     owners = stream_owners(sql, client_ids, facts=False)
     events: dict[str, list[Any]] = {client_id: [] for client_id in sorted(set(owners.values()))}
-    for stored in select_events(app.recorder, sorted(owners)):
+    for stored in select_events(app.recorder, in_id_order(owners)):
         events[owners[stored.originator_id]].append(app.mapper.to_domain_event(stored))
     return events
 

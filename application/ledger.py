@@ -6,7 +6,6 @@ facts recorded up to that moment (recorded time is the event's timestamp).
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -151,12 +150,10 @@ class Ledger:
         return books
 
 
-PARTY_JSON = json.JSONEncoder(sort_keys=True, default=repr)
-
-
 def party_key(value: Any) -> str:
-    """Equal for equal identities: their JSON with sorted keys (what is not JSON, by its repr)."""
-    return PARTY_JSON.encode(value)
+    """The same for identities recorded alike (the same fields in the same order), different for
+    any two that differ: their repr (two equal ones recorded in another order are merely not shared)."""
+    return repr(value)
 
 
 def request_client(ledger: Ledger, request: UrssafRequest) -> str | None:
