@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Iterable
+from itertools import islice
+from collections.abc import Callable, Iterable, Sized
 from datetime import datetime
 from typing import Any
 
@@ -73,26 +74,29 @@ class IngestService:
         return service
 
     def ingest_lines(self, lines: Iterable[str], batch: int = 1, progress: Progress = no_progress) -> IngestReport:
-        """Records the facts of JSON lines; with batch > 1, that many per transaction."""
-        return self.ingest_items([(n, line) for n, line in enumerate(lines, start=1) if line.strip()], batch,
+        """Records the facts of JSON lines; with batch > 1, that many per transaction. The lines are
+        read as they are judged: a file of any size is never held whole."""
+        return self.ingest_items(((n, line) for n, line in enumerate(lines, start=1) if line.strip()), batch,
                                  progress)
 
-    def ingest_items(self, numbered: list[tuple[int, str | dict]], batch: int = 1,
+    def ingest_items(self, numbered: Iterable[tuple[int, str | dict]], batch: int = 1,
                      progress: Progress = no_progress) -> IngestReport:
         """Records numbered facts, JSON lines or objects already decoded (the API's batches);
         with batch > 1, that many per transaction. The report tells each number's outcome;
-        `progress(done, total)` is told after each transaction."""
+        `progress(done, total)` is told after each transaction (total None if not known)."""
         report = IngestReport()
         work = UnitOfWork(self.app)
-        for start in range(0, len(numbered), batch):
-            progress(start, len(numbered))
-            chunk = numbered[start:start + batch]
+        total = len(numbered) if isinstance(numbered, Sized) else None
+        items, done = iter(numbered), 0
+        progress(done, total)
+        while chunk := list(islice(items, batch)):
             if batch == 1 or not self._batch(chunk, report, work):
                 # A conflict with a concurrent writer, or a dirty batch: nothing of it was saved.
                 work = UnitOfWork(self.app)
                 for number, line in chunk:
                     self._count(report, number, line)
-        progress(len(numbered), len(numbered))
+            done += len(chunk)
+            progress(done, total)
         return report
 
     def _batch(self, chunk: list[tuple[int, str | dict]], report: IngestReport, work: UnitOfWork) -> bool:

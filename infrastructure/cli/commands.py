@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from application.advance_by_parts import advance_by_parts
 from application.penalties import PenaltyService
@@ -51,10 +52,17 @@ def ingest(args: argparse.Namespace) -> int:
 
 
 def read_lines(path: str) -> Iterator[str]:
+    """The file's lines as they are read (opened here: a file that cannot be read is refused first)."""
     try:
-        return text_lines(iter(Path(path).read_bytes().split(b"\n")))
+        stream = Path(path).open("rb")
     except OSError as exc:
         raise InvalidFact(f"cannot read {path}: {exc.strerror}") from None
+    return closed_after(stream)
+
+
+def closed_after(stream: BinaryIO) -> Iterator[str]:
+    with stream:
+        yield from text_lines(stream)
 
 
 def text_lines(chunks: Iterable[bytes]) -> Iterator[str]:

@@ -42,16 +42,18 @@ def head(app) -> int:
 
 
 def ingest(spec: dict) -> dict:
-    lines = Path(spec["facts"]).read_text(encoding="utf-8").splitlines()
-    with services(spec["url"]) as s:
+    """The facts file read as it is ingested (as `billing ingest FILE` does, never whole: since
+    stop 29, its reading is inside the timer and its lines no longer in the step's memory)."""
+    with services(spec["url"]) as s, Path(spec["facts"]).open(encoding="utf-8") as lines:
         service = s.ingest
         start = time.perf_counter()
-        report = service.ingest_lines(lines, batch=spec["batch"])
+        report = service.ingest_lines((line.removesuffix("\n") for line in lines), batch=spec["batch"])
         seconds = time.perf_counter() - start
         events = head(s.app)
-    return {"facts": len(lines), "recorded": report.recorded, "refused": len(report.refused),
+    facts = report.recorded + report.duplicates + len(report.refused)
+    return {"facts": facts, "recorded": report.recorded, "refused": len(report.refused),
             "refusals": report.refused[:5], "events": events, "batch": spec["batch"], "seconds": seconds,
-            "facts_per_s": len(lines) / seconds, "events_per_s": events / seconds}
+            "facts_per_s": facts / seconds, "events_per_s": events / seconds}
 
 
 def advance(spec: dict) -> dict:
