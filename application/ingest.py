@@ -73,20 +73,24 @@ class IngestService:
         service.admit = admit
         return service
 
-    def ingest_lines(self, lines: Iterable[str], batch: int = 1, progress: Progress = no_progress) -> IngestReport:
+    def ingest_lines(self, lines: Iterable[str], batch: int = 1, progress: Progress = no_progress,
+                     total: int | None = None) -> IngestReport:
         """Records the facts of JSON lines; with batch > 1, that many per transaction. The lines are
-        read as they are judged: a file of any size is never held whole."""
+        read as they are judged: a file of any size is never held whole. `total`: how many facts
+        they hold, for `progress` (a list's are counted)."""
+        if total is None and isinstance(lines, Sized):
+            total = sum(1 for line in lines if line.strip())
         return self.ingest_items(((n, line) for n, line in enumerate(lines, start=1) if line.strip()), batch,
-                                 progress)
+                                 progress, total)
 
     def ingest_items(self, numbered: Iterable[tuple[int, str | dict]], batch: int = 1,
-                     progress: Progress = no_progress) -> IngestReport:
+                     progress: Progress = no_progress, total: int | None = None) -> IngestReport:
         """Records numbered facts, JSON lines or objects already decoded (the API's batches);
         with batch > 1, that many per transaction. The report tells each number's outcome;
         `progress(done, total)` is told after each transaction (total None if not known)."""
         report = IngestReport()
         work = UnitOfWork(self.app)
-        total = len(numbered) if isinstance(numbered, Sized) else None
+        total = len(numbered) if total is None and isinstance(numbered, Sized) else total
         items, done = iter(numbered), 0
         progress(done, total)
         while chunk := list(islice(items, batch)):

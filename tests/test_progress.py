@@ -88,6 +88,9 @@ def test_long_commands_show_progress_on_a_terminal_only(command: list[str], tmp_
     args = [part.format(facts=facts) for part in command] + ["--db", db]
     shown = stderr_on_a_terminal(*args, tmp_path=tmp_path)
     assert "/s" in shown and "\r" in shown, shown  # a count and its rate, redrawn in place
+    if command[0] == "ingest":  # a file is read as it is ingested, its facts counted first: the bar knows the total
+        count = len(facts.read_text().splitlines())
+        assert f"{count}/{count} facts (100%)" in shown, shown
     assert stderr_on_a_terminal(*args, "--quiet", tmp_path=tmp_path).strip() == ""
     piped = subprocess.run([*billing_command(), *args], capture_output=True, text=True, cwd=REPO,
                            env={**os.environ, "PYTHONPATH": str(REPO), "BILLING_LOG_LEVEL": "warning"})

@@ -39,8 +39,9 @@ INGEST_BATCH = 500  # facts per transaction; a refused fact still records nothin
 
 def ingest(args: argparse.Namespace) -> int:
     lines = text_lines(sys.stdin.buffer) if args.file == "-" else read_lines(args.file)
+    total = None if args.file == "-" else facts_in(args.file)  # standard input is read once, as it comes
     with services(args.db) as s:
-        report = shown(args, "ingest", "facts", lambda bar: s.ingest.ingest_lines(lines, INGEST_BATCH, bar))
+        report = shown(args, "ingest", "facts", lambda bar: s.ingest.ingest_lines(lines, INGEST_BATCH, bar, total))
         shown(args, "projections", "events", s.follow_projections)
     if args.format == "json":
         print_json(report.as_dict())
@@ -58,6 +59,12 @@ def read_lines(path: str) -> Iterator[str]:
     except OSError as exc:
         raise InvalidFact(f"cannot read {path}: {exc.strerror}") from None
     return closed_after(stream)
+
+
+def facts_in(path: str) -> int:
+    """The file's lines that are not blank, counted in one quick pass before it is ingested."""
+    with Path(path).open("rb") as stream:
+        return sum(1 for line in stream if line.strip())
 
 
 def closed_after(stream: BinaryIO) -> Iterator[str]:
