@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -118,23 +118,15 @@ class UnitOfWork:
 
 
 def save_together(app: BillingApp, aggregates: list[Any]) -> None:
-    """Saves the aggregates' pending events in one transaction."""
+    """Saves the aggregates' pending events in one transaction, through the store's recorder in
+    bulk (issue 17): `Application.save` would also build a recording of each event for listeners
+    this application has none of (~5 µs an event)."""
     if app.repository.cache is not None or app.snapshots is not None:
         app.save(*aggregates)  # they want the aggregates themselves
         return
-    app.save(PendingEvents(aggregates))
-
-
-class PendingEvents:
-    """Many aggregates' pending events as one object for `Application.save`, which checks each
-    object it is given against two runtime protocols (~20 µs each on Python 3.11)."""
-
-    def __init__(self, aggregates: list[Any]):
-        self.id = uuid4()
-        self.events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-
-    def collect_events(self) -> list[Any]:
-        return self.events
+    events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+    if events:
+        app.recorder.insert_events(list(map(app.mapper.to_stored_event, events)))
 
 
 def load_many(app: BillingApp, ids: list[UUID]) -> dict[UUID, Any]:
