@@ -7,7 +7,7 @@ and seals the log. No step holds more than one group's fold."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from typing import Protocol
@@ -49,6 +49,10 @@ class PartsRun(Protocol):
     def seal_owners(self, providers: dict[str, str]) -> Earlier:
         """The provider of each aggregate created before the last seal, for the seal's chains."""
 
+    def billing(self) -> AbstractContextManager[Callable[[list[PartDrafts]], None]]:
+        """Around a run: told every partition's drafts once they are issued, it may keep what the
+        run billed for the next one to start from (application/billed_runs.py)."""
+
 
 def run_start(sequences: dict[str, DocumentSequence], to: date, horizon: date | None) -> RunStart:
     return RunStart(to, max(to, horizon or to), {p: s.last_issued_on for p, s in sequences.items()},
@@ -57,6 +61,12 @@ def run_start(sequences: dict[str, DocumentSequence], to: date, horizon: date | 
 
 def advance_by_parts(service: AdvanceService, to: date, run: PartsRun, progress: Progress = no_progress) -> AdvanceReport:
     """Issues every document due by the end of `to`, as `service.advance` would from a fresh process."""
+    with run.billing() as billed:
+        return issued_by_parts(service, to, run, billed, progress)
+
+
+def issued_by_parts(service: AdvanceService, to: date, run: PartsRun, billed: Callable[[list[PartDrafts]], None],
+                    progress: Progress) -> AdvanceReport:
     report = AdvanceReport(to)
     issuer = Issuer(service.app, service.clock, service.ingest.identities)
     for attempt in range(ATTEMPTS):
@@ -74,6 +84,7 @@ def advance_by_parts(service: AdvanceService, to: date, run: PartsRun, progress:
                 continue
         report.issued = [doc.number for doc in documents]
         after_issuing(service, report, run, parts)
+        billed(parts)
         return report
     raise RuntimeError("issuing kept conflicting with concurrent runs; run it again")
 

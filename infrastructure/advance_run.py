@@ -12,17 +12,19 @@ run issued and stop. SQLite has one writer: its workers share one machine.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 import structlog
 
 from application.advance_by_parts import attesting
+from application.billed_runs import BilledRun, billed_run
 from application.advance_parts import CLIENTS_PER_PART, PartDrafts, RunStart, draft_part, groups, part_count, part_of
 from application.client_folds import brought_up_to_date, client_ledger
 from application.ledger import Ledger
@@ -30,6 +32,7 @@ from application.log_chain import sealed_before
 from application.log_owners import Earlier
 from domain.clients import Client
 from domain.issuing import DocumentSequence
+from infrastructure.billed_run_store import billing_digest, changed_since, keep_billed, last_billed
 from infrastructure.locks import lock_for, part_locks_for
 from infrastructure.workers import PARALLEL_FROM, pool
 from projections.stream_queries import all_clients
@@ -49,8 +52,15 @@ class StoreRun:
 
     services: object  # infrastructure/cli/wiring.py: Services
     helpers: int = 0
+    full: bool = False  # every client drafted, whatever the last run billed
     run: str = ""
     parts: int = 1
+    opened: bool = False  # this process opened the run (its helpers joined it)
+    head: int = 0  # the log's head before anything was read
+    to: date | None = None
+    digest: str = ""
+    before: BilledRun | None = None  # the run this one starts from
+    drafted: set[str] = field(default_factory=set)
 
     def horizon(self) -> date | None:
         return self.services.documents_horizon()
@@ -58,15 +68,46 @@ class StoreRun:
     def draft(self, start: RunStart) -> None:
         s = self.services
         with s._sql() as sql:
+            self.head = s.app.recorder.max_notification_id() or 0  # before the views: they cover it
             brought_up_to_date(s.app, sql)
-            clients = all_clients(sql)
+            clients = self._to_draft(sql, start.to)
             self.parts = part_count(len(clients), int(os.environ.get(PART_CLIENTS_ENV) or CLIENTS_PER_PART))
-            self.run = joined_run(sql, start.name(self.parts), s.app.recorder.max_notification_id() or 0)
+            self.run, self.opened = joined_run(sql, start.name(self.parts) + scope(self.before, clients), self.head)
         helpers = self.helpers if len(clients) >= PARALLEL_FROM else 0
         with pool(max(1, helpers)) as processes:
-            futures = [processes.submit(draft_elsewhere, s.url, self.run, start, self.parts) for _ in range(helpers)]
+            futures = [processes.submit(draft_elsewhere, s.url, self.run, start, self.parts, clients)
+                       for _ in range(helpers)]
             draft_parts(s, self.run, start, self.parts, clients)
             wait_for(futures)
+
+    def _to_draft(self, sql: object, to: date) -> list[str]:
+        """Every client; after a run that billed as far on the same terms and engine, only those
+        something was written about since (application/billed_runs.py)."""
+        s = self.services
+        everyone = all_clients(sql)
+        with sql.transaction(schema=True):
+            sql.create_schema("advance")
+        self.to, self.digest = to, billing_digest(s.catalog, s.identities)
+        before = None if self.full else last_billed(sql)
+        self.before = before if before and before.covers(to, self.digest, self.head) else None
+        if self.before is None:
+            self.drafted = set(everyone)
+            return everyone
+        self.drafted = changed_since(s.app, sql, self.before, self.head)
+        log.info("advance_from_billed_run", to=to.isoformat(), billed_to=self.before.to.isoformat(),
+                 clients=len(everyone), drafted=len(self.drafted))
+        return [c for c in everyone if c in self.drafted]
+
+    @contextmanager
+    def billing(self) -> Iterator[Callable[[list[PartDrafts]], None]]:
+        """Notes what this process writes meanwhile; a run told what it issued (every partition's
+        drafts) is kept as the start of the next one, if it opened its run itself."""
+        issued: list[list[PartDrafts]] = []
+        with self.services.app.recorder.noting() as written:
+            yield issued.append
+        if issued and self.opened and written.complete:
+            with self.services._sql() as sql:
+                keep_billed(sql, self.run, billed_run(self.to, self.digest, self.head, written.positions, issued[-1]))
 
     def _part(self, part: int) -> PartDrafts:
         s = self.services
@@ -85,7 +126,8 @@ class StoreRun:
                     yield None
                     return
                 try:
-                    yield [self._part(part) for part in range(self.parts)]
+                    carried = [self.before.carried(self.drafted)] if self.before else []
+                    yield [self._part(part) for part in range(self.parts)] + carried
                 finally:
                     forget(sql, self.run)
                 mark_issued(sql, self.run)
@@ -116,18 +158,25 @@ class StoreRun:
         return earlier
 
 
-def joined_run(sql: object, state: str, head: int) -> str:
+def joined_run(sql: object, state: str, head: int) -> tuple[str, bool]:
     """The run not issued yet that a worker started on the same store state less than
-    `JOIN_WITHIN` ago, else a new one (named by the state, the log's head and the time)."""
+    `JOIN_WITHIN` ago, else a new one (named by the state, the log's head and the time); True if new."""
     now = datetime.now(timezone.utc)
     with sql.transaction(schema=True):  # one worker at a time opens a run
         sql.create_schema("advance")
         found = sql.execute("advance.open_run", (state, (now - JOIN_WITHIN).isoformat()))
         if found:
-            return found[0][0]
+            return found[0][0], False
         run = f"{state}@{head}@{now.isoformat()}"
         sql.execute("advance.start_run", (run, state, now.isoformat()))
-        return run
+        return run, True
+
+
+def scope(before: BilledRun | None, clients: Sequence[str]) -> str:
+    """Workers join a run that drafts the same clients only: all of them, or the same few."""
+    if before is None:
+        return ""
+    return "|" + hashlib.sha256("\n".join(clients).encode("utf-8")).hexdigest()[:16]
 
 
 def draft_parts(s: object, run: str, start: RunStart, parts: int, clients: Sequence[str]) -> None:
@@ -170,13 +219,11 @@ def ledger_of(s: object, sql: object, client_ids: Sequence[str]) -> Ledger:
     return client_ledger(s.app, sql, client_ids, facts=False)
 
 
-def draft_elsewhere(url: str, run: str, start: RunStart, parts: int) -> None:
+def draft_elsewhere(url: str, run: str, start: RunStart, parts: int, clients: Sequence[str]) -> None:
     """A helper process of this machine: drafts partitions of the same run."""
     from infrastructure.cli.wiring import services
 
     with services(url) as s:
-        with s._sql() as sql:
-            clients = all_clients(sql)
         draft_parts(s, run, start, parts, clients)
 
 

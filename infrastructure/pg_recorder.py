@@ -18,10 +18,11 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from infrastructure.log_rows import Row
+from infrastructure.noted_writes import NotedWrites
 from infrastructure.sql.postgres import STATEMENTS
 
 
-class BillingPostgresRecorder(PostgresApplicationRecorder):
+class BillingPostgresRecorder(NotedWrites, PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.insert_columns_statement = SQL(STATEMENTS["events.insert_columns"]).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name),
@@ -44,6 +45,13 @@ class BillingPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(statement, (after, not topics, list(topics), limit), prepare=True)
             return [Row._make(row) for row in curs.fetchall()]
+
+    def billing_written_after(self, after: int) -> list[tuple[int, UUID]]:
+        """The position and aggregate of every event after `after`, in log order."""
+        statement = SQL(STATEMENTS["events.written_after"]).format(table=self._table())
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(statement, (after,))
+            return curs.fetchall()
 
     def billing_events(self, ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every stored event of these aggregates, in (aggregate, version) order."""

@@ -10,10 +10,11 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from infrastructure.log_rows import Row
+from infrastructure.noted_writes import NotedWrites
 from infrastructure.sql.sqlite import STATEMENTS
 
 
-class BillingSQLiteRecorder(SQLiteApplicationRecorder):
+class BillingSQLiteRecorder(NotedWrites, SQLiteApplicationRecorder):
     def billing_rows(self, after: int, limit: int, topics: Sequence[str]) -> list[Row]:
         """The notifications after `after`, of these topics (all if none), in log order."""
         only = STATEMENTS["events.rows_of_topics"].format(keys=", ".join("?" * len(topics))) if topics else ""
@@ -22,6 +23,14 @@ class BillingSQLiteRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(statement, [after, *topics, limit])
             return [Row(r[0], convert(r[1]), r[2], r[3], r[4]) for r in curs.fetchall()]
+
+    def billing_written_after(self, after: int) -> list[tuple[int, UUID]]:
+        """The position and aggregate of every event after `after`, in log order."""
+        statement = STATEMENTS["events.written_after"].format(table=self.events_table_name)
+        convert = self.convert_originator_id
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, [after])
+            return [(row[0], convert(row[1])) for row in curs.fetchall()]
 
     def billing_events(self, ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every stored event of these aggregates (at most IDS_PER_QUERY), in (aggregate, version) order."""

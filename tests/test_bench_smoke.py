@@ -38,6 +38,10 @@ def test_quick_bench_writes_every_step(tmp_path: Path, request: pytest.FixtureRe
         # The month-ends run by one kept service left nothing that a fresh process would issue.
         # …by partitions, with one worker and with two
         assert [run["documents"] for run in steps["advance_cold"]["runs"]] == [0, 0]
+        # …from the run before: nobody drafted; then the clients of the late facts only
+        again, late = steps["advance_cold"]["again"], steps["advance_cold"]["after_late"]
+        assert again["drafted"] == again["documents"] == 0
+        assert 0 < late["recorded"] == late["facts"] and 0 < late["drafted"] <= late["recorded"]
         assert steps["reads"]["api_invoices"]["requests"] > 0 and steps["reads"]["invoices_cli"]["runs"] > 0
         assert all(page["count"] > 0 for page in steps["reads"]["console_ms"].values())  # every console page loaded
         assert steps["reads"]["console_ms"]["/console/receivables (first load after a payment)"]["count"] > 0

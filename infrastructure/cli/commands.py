@@ -85,7 +85,7 @@ def advance(args: argparse.Namespace) -> int:
         if (args.workers or 1) > 1 and not s.postgres:
             print(f"SQLite has one writer: {count} processes of this machine draft the clients, one issues; "
                   "workers on several machines need PostgreSQL", file=sys.stderr)
-        run = StoreRun(s, helpers=count - 1)
+        run = StoreRun(s, helpers=count - 1, full=args.full)
         report = shown(args, "advance", "documents", lambda bar: advance_by_parts(s.advance, args.to, run, bar))
         shown(args, "projections", "events", s.follow_projections)
     if args.format == "json":

@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=positive_int, metavar="N",
                    help="processes of this machine drafting the clients' partitions (default: BILLING_WORKERS, "
                         "else one per processor); on PostgreSQL, workers on other machines join the same run")
+    p.add_argument("--full", action="store_true",
+                   help="draft every client, even those nothing was recorded about since the last run "
+                        "billed as far on the same terms (which that run left with nothing due)")
     p.set_defaults(run=lazy("advance"))
     p = common(sub.add_parser("invoices", help="issued invoices and credit notes"))
     p.add_argument("--provider", choices=["btbconnect", "etincelle"])

@@ -126,6 +126,10 @@ ADVANCE = {  # a one-shot advance by partitions (infrastructure/advance_run.py):
                          "ON CONFLICT (run) DO NOTHING",
     "advance.mark_issued": "UPDATE billing_advance_runs SET issued_at = %s WHERE run = %s",
     "advance.forget_parts": "DELETE FROM billing_advance_parts WHERE run = %s",
+    # what the newest run billed (infrastructure/billed_run_store.py)
+    "advance.last_billed": "SELECT record FROM billing_advance_billed",
+    "advance.forget_billed": "DELETE FROM billing_advance_billed",
+    "advance.keep_billed": "INSERT INTO billing_advance_billed (run, record) VALUES (%s, %s)",
 }
 
 TOKEN_COLUMNS = "id, name, role, providers, created_at, revoked_at"
@@ -152,7 +156,9 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
         "drafts TEXT NOT NULL, PRIMARY KEY (run, part))",
         # a run: the store state its partitions are drafted against, when its first worker started, when issued
         "CREATE TABLE IF NOT EXISTS billing_advance_runs (run TEXT PRIMARY KEY, state TEXT NOT NULL, "
-        "started_at TEXT NOT NULL, issued_at TEXT)"),
+        "started_at TEXT NOT NULL, issued_at TEXT)",
+        # what the newest run that issued everything due billed (application/billed_runs.py)
+        "CREATE TABLE IF NOT EXISTS billing_advance_billed (run TEXT PRIMARY KEY, record TEXT NOT NULL)"),
     "tracking": ("CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",),
     "invoices": (
         "CREATE TABLE IF NOT EXISTS projection_invoices (number TEXT PRIMARY KEY, provider TEXT, kind TEXT, "

@@ -34,6 +34,8 @@ STATEMENTS = portable.STATEMENTS | {
                    "WHERE notification_id > %s AND (%s OR topic = ANY(%s)) ORDER BY notification_id LIMIT %s",
     "events.of": "SELECT originator_id, originator_version, topic, state FROM {table} "
                  "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version",
+    "events.written_after": "SELECT notification_id, originator_id FROM {table} WHERE notification_id > %s "
+                            "ORDER BY notification_id",
 }
 SCHEMAS = portable.SCHEMAS
 

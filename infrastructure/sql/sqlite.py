@@ -26,6 +26,7 @@ STATEMENTS = {name: translated(statement) for name, statement in portable.STATEM
     "events.rows_of_topics": "AND topic IN ({keys}) ",
     "events.of": "SELECT originator_id, originator_version, topic, state FROM {table} "
                  "WHERE originator_id IN ({keys}) ORDER BY originator_id, originator_version",
+    "events.written_after": "SELECT rowid, originator_id FROM {table} WHERE rowid > ? ORDER BY rowid",
 }
 SCHEMAS = {view: tuple(map(translated, statements)) for view, statements in portable.SCHEMAS.items()}
 

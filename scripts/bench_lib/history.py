@@ -141,3 +141,18 @@ def ets_session(rng: random.Random, cid: str, sid: str, starts: datetime, rate: 
     elif roll < 0.98:
         out.append(fact(f"{sid}-a", "session.student_absent", starts + timedelta(minutes=20), session_id=sid))
     return out
+
+
+def late_honoured(facts: list[dict], count: int) -> list[dict]:
+    """Facts that come late: `count` appointments of as many clients, scheduled and never said
+    honoured, are said honoured (at their start plus an hour) after the year was billed."""
+    honoured = {f["appointment_id"] for f in facts if f["type"] == "appointment.honoured"}
+    late, clients = [], set()
+    for f in facts:
+        if f["type"] == "appointment.scheduled" and f["appointment_id"] not in honoured and \
+                f["client_id"] not in clients and len(late) < count:
+            clients.add(f["client_id"])
+            moment = datetime.fromisoformat(f["starts_at"]) + timedelta(hours=1)
+            late.append(fact(f"{f['appointment_id']}-late-h", "appointment.honoured", moment,
+                             appointment_id=f["appointment_id"])[1])
+    return late

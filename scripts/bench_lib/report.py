@@ -41,13 +41,13 @@ def backend_rows(name: str, steps: dict) -> list[dict]:
         (f"advance, last ({adv['last_to']})", f"{adv['last_seconds']:.2f} s, {adv['last_documents']:,} documents, "
          f"{adv['last_documents_per_s']:,.0f} docs/s", "raw read of the log",
          ratio(before[-1] / r["events_per_s"], adv["last_seconds"]), adv["last_seconds"], None),
-        (f"advance, one-shot re-run ({cold['to']})", f"{cold['seconds']:.2f} s in a fresh process, "
-         f"{cold['documents']} documents" + (f" (the views caught up first: {cold['views_seconds']:.1f} s)"
-                                             if cold.get("views_seconds") is not None else "")
-         + (f"; {cold['two_workers_seconds']:.2f} s with 2 workers"
-                                             if cold.get("two_workers_seconds") else ""), "raw read of the log", ratio(cold["events"] / r["events_per_s"],
-                                                                        cold["seconds"]),
+        (f"advance, one-shot re-run, every client drafted ({cold['to']})", f"{cold['seconds']:.2f} s in a fresh "
+         f"process, {cold['documents']} documents" + (f" (the views caught up first: {cold['views_seconds']:.1f} s)"
+                                                      if cold.get("views_seconds") is not None else "")
+         + (f"; {cold['two_workers_seconds']:.2f} s with 2 workers" if cold.get("two_workers_seconds") else ""),
+         "raw read of the log", ratio(cold["events"] / r["events_per_s"], cold["seconds"]),
          cold["seconds"], cold["peak_rss_mb"]),
+    ] + from_last_run_rows(cold) + [
         ("replay (fold+replay, by groups)", fmt_rate(rep["events_per_s"], "events/s") +
          f" (fold {rep['fold_seconds']:.1f} s, replay {rep['replay_seconds']:.1f} s)" + shared_replay(rep), "raw read",
          ratio(rep["events_per_s"], r["events_per_s"]), rep["seconds"], rep["peak_rss_mb"]),
@@ -100,6 +100,18 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def from_last_run_rows(cold: dict) -> list[tuple]:
+    """The one-shot re-runs that start from the run before (application/billed_runs.py)."""
+    if "again" not in cold:
+        return []
+    again, late = cold["again"], cold["after_late"]
+    return [("advance, one-shot re-run from the last run", f"{again['seconds']:.2f} s, {again['drafted']} clients "
+             f"drafted, {again['documents']} documents", "-", None, again["seconds"], None),
+            (f"the same after {late['recorded']} late facts", f"{late['seconds']:.2f} s, {late['drafted']} clients "
+             f"drafted, {late['documents']} documents (the views caught up first: {late['views_seconds']:.1f} s)",
+             "-", None, late["seconds"], None)]
+
+
 def http_rows(http: dict | None, raw_write: dict) -> list[tuple]:
     """Facts through `POST /facts` (issue 17), on a store of their own."""
     if http is None:
@@ -138,7 +150,11 @@ def targets(backends: dict, cold: dict, size_note: str) -> list[dict]:
         last = steps["advance"]["last_seconds"]
         add("month-end advance < 5 s (10 000 subs, 100 000 appts)", name, f"{last:.2f} s", last < 5, size_note)
         one_shot = steps["advance_cold"]["seconds"]
-        add("the same, as a one-shot process (re-run, nothing new)", name, f"{one_shot:.2f} s", one_shot < 5, size_note)
+        add("the same, as a one-shot process (re-run, every client drafted)", name, f"{one_shot:.2f} s", one_shot < 5, size_note)
+        if "again" in steps["advance_cold"]:
+            again, late = steps["advance_cold"]["again"]["seconds"], steps["advance_cold"]["after_late"]["seconds"]
+            add("one-shot re-run from the last run < 5 s (issue 17)", name, f"{again:.2f} s", again < 5, size_note)
+            add("the same after 100 late facts < 5 s (issue 17)", name, f"{late:.2f} s", late < 5, size_note)
         two = steps["advance_cold"].get("two_workers_seconds")
         if two:
             add("one-shot advance ≥ 1.7× faster with 2 workers", name, f"{one_shot / two:.2f}×", one_shot / two >= 1.7)
