@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from application.advance_parts import PartDrafts, providers_of
+from application.advance_parts import PartDrafts, providers_of, urssaf_clients
+from application.ledger import Ledger
 
 Span = tuple[int, int]  # first and last position of a run of consecutive positions
 
@@ -70,6 +71,14 @@ def billed_run(to: date, digest: str, start: int, own: Iterable[int], parts: Seq
     """The record of a run that drafted `parts` (those it carried included) and wrote `own`."""
     urssaf = sorted({c for part in parts for c in part.urssaf})
     return BilledRun(to, digest, start, spans(own), tuple(urssaf), providers_of(parts))
+
+
+def billed_by_ledger(to: date, digest: str, start: int, own: Iterable[int], ledger: Ledger) -> BilledRun:
+    """The record of a run that folded every client (the scheduler's kept ledger) and issued
+    everything due by `to`: nothing of it is left drafted."""
+    clients = ledger.clients()
+    return BilledRun(to, digest, start, spans(own), tuple(sorted(urssaf_clients(ledger, ()))),
+                     {c.client_id: c.provider for c in clients})
 
 
 def spans(positions: Iterable[int]) -> tuple[Span, ...]:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import application
 import domain
-from application.billed_runs import BilledRun
+from application.billed_runs import BilledRun, billed_by_ledger
+from application.ledger import Ledger
 from domain.identities import ProviderIdentities
 from domain.terms_catalog import TermsCatalog
 
@@ -56,3 +57,15 @@ def changed_since(app: object, sql: object, billed: BilledRun, head: int) -> set
     with sql.reading():
         owners = dict(sql.select_in("streams.of", sorted({str(a) for _, a in written})))
     return billed.changed_clients(written, lambda aggregate: owners.get(str(aggregate)))
+
+
+def keep_kept_run(s: object, to: object, head: int, written: object, ledger: Ledger) -> None:
+    """What a run of the scheduler's kept service billed (infrastructure/scheduler.py), for a
+    one-shot `billing advance` after it: its ledger folded every client up to `head` at least."""
+    if not written.complete:
+        return
+    billed = billed_by_ledger(to, billing_digest(s.catalog, s.identities), head, written.positions, ledger)
+    with s._sql() as sql:
+        with sql.transaction(schema=True):
+            sql.create_schema("advance")
+        keep_billed(sql, f"kept@{to.isoformat()}@{head}", billed)

@@ -57,6 +57,7 @@ from domain.calendar import PARIS, paris_date
 from domain.errors import BillingError
 from infrastructure.cli.wiring import services
 from infrastructure.advance_run import StoreRun
+from infrastructure.billed_run_store import keep_kept_run
 from infrastructure.clock import system_clock
 from infrastructure.locks import FileLeaderLock, LeaderLock, LockUnavailable, PostgresLeaderLock, lock_for
 
@@ -158,14 +159,19 @@ def advance_work(db: str | None) -> Callable[[date], AdvanceReport]:
     """The store is opened for each run, as `billing advance` does; the history folded by a
     run is kept for the next one, which reads only what was recorded since (a failed run
     forgets it: the next one reads the whole history again). Each run then brings the persisted
-    views up to date, as `billing advance` does."""
+    views up to date, as `billing advance` does, and keeps what it billed: a `billing advance`
+    to the same date after it drafts only the clients something was recorded about since
+    (application/billed_runs.py)."""
     kept: dict[str, Any] = {}
 
     def advance(day: date) -> AdvanceReport:
         with services(db) as s:
             service = s.advance
             service.ledger, service.billed_up_to = kept.pop("ledger", None), kept.pop("billed_up_to", None)
-            report = service.advance(day)
+            head = s.app.recorder.max_notification_id() or 0  # the ledger follows the log past it
+            with s.app.recorder.noting() as written:
+                report = service.advance(day)
+            keep_kept_run(s, day, head, written, service.ledger)
             kept.update(ledger=service.ledger, billed_up_to=service.billed_up_to)
             s.follow_projections()  # as `billing advance`: the reads after the run find the views current
         # The kept ledger lives on: frozen, its millions of objects are no longer walked by the

@@ -168,3 +168,22 @@ def test_a_run_tells_its_own_positions_from_others() -> None:
     carried = run.carried({"A"})
     assert carried.providers == {"B": "etincelle"} and carried.urssaf == ["B"] and not carried.drafted
     assert BilledRun.from_dict(json.loads(json.dumps(run.as_dict()))) == run
+
+
+def test_a_run_after_the_scheduler_s_kept_runs_drafts_only_what_changed(stores) -> None:
+    # The kept scheduler bills month by month, then late facts come: `billing advance` to the
+    # last month-end starts from the scheduler's last run and issues what `--full` issues.
+    from infrastructure.scheduler import advance_work
+
+    late = [f for f in FACTS if f["type"] == "appointment.honoured"][-5:]
+    db = stores("kept_scheduler")
+    ingested(db, [f for f in FACTS if f not in late])
+    work = advance_work(db)
+    for month_end in ("2027-01-31", "2027-02-28", TO):
+        work(date.fromisoformat(month_end))
+    ingested(db, late)
+    full = stores("kept_scheduler_full", db)
+    assert 0 < len(advanced(db)) <= 5
+    advanced(full, full=True)
+    assert documents(db) == documents(full)
+    assert advanced(db) == set()
