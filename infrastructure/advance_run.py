@@ -12,14 +12,13 @@ run issued and stop. SQLite has one writer: its workers share one machine.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 import structlog
 
@@ -33,6 +32,7 @@ from application.log_owners import Earlier
 from domain.clients import Client
 from domain.issuing import DocumentSequence
 from infrastructure.billed_run_store import billing_digest, changed_since, keep_billed, last_billed
+from infrastructure.advance_run_table import drafted_parts, forget, is_issued, joined_run, mark_issued, scope
 from infrastructure.locks import lock_for, part_locks_for
 from infrastructure.workers import PARALLEL_FROM, pool
 from projections.stream_queries import all_clients
@@ -40,8 +40,6 @@ from projections.stream_queries import all_clients
 log = structlog.get_logger("billing.advance")
 POLL = 0.2  # seconds between two looks at what the other workers have done
 ISSUE_LOCK_KEY = 0x62696C6C69737375  # "billissu"
-# Workers join a run started this recently, no older one: its drafts would miss the facts recorded since.
-JOIN_WITHIN = timedelta(minutes=10)
 PART_CLIENTS_ENV = "BILLING_PART_CLIENTS"  # clients per partition (application/advance_parts.py: CLIENTS_PER_PART)
 
 
@@ -158,27 +156,6 @@ class StoreRun:
         return earlier
 
 
-def joined_run(sql: object, state: str, head: int) -> tuple[str, bool]:
-    """The run not issued yet that a worker started on the same store state less than
-    `JOIN_WITHIN` ago, else a new one (named by the state, the log's head and the time); True if new."""
-    now = datetime.now(timezone.utc)
-    with sql.transaction(schema=True):  # one worker at a time opens a run
-        sql.create_schema("advance")
-        found = sql.execute("advance.open_run", (state, (now - JOIN_WITHIN).isoformat()))
-        if found:
-            return found[0][0], False
-        run = f"{state}@{head}@{now.isoformat()}"
-        sql.execute("advance.start_run", (run, state, now.isoformat()))
-        return run, True
-
-
-def scope(before: BilledRun | None, clients: Sequence[str]) -> str:
-    """Workers join a run that drafts the same clients only: all of them, or the same few."""
-    if before is None:
-        return ""
-    return "|" + hashlib.sha256("\n".join(clients).encode("utf-8")).hexdigest()[:16]
-
-
 def draft_parts(s: object, run: str, start: RunStart, parts: int, clients: Sequence[str]) -> None:
     """Drafts the partitions no other worker holds, until every one is drafted or another
     worker has issued the run meanwhile."""
@@ -230,23 +207,3 @@ def draft_elsewhere(url: str, run: str, start: RunStart, parts: int, clients: Se
 def wait_for(futures: list[Future]) -> None:
     for future in futures:
         future.result()
-
-
-def drafted_parts(sql: object, run: str) -> set[int]:
-    with sql.reading():
-        return {row[0] for row in sql.execute("advance.drafted_parts", (run,))}
-
-
-def is_issued(sql: object, run: str) -> bool:
-    with sql.reading():
-        return bool(sql.execute("advance.issued", (run,)))
-
-
-def mark_issued(sql: object, run: str) -> None:
-    with sql.transaction():
-        sql.execute("advance.mark_issued", (datetime.now(timezone.utc).isoformat(), run))
-
-
-def forget(sql: object, run: str) -> None:
-    with sql.transaction():
-        sql.execute("advance.forget_parts", (run,))
