@@ -31,7 +31,7 @@ from application.log_chain import sealed_before
 from application.log_owners import Earlier
 from domain.clients import Client
 from domain.issuing import DocumentSequence
-from infrastructure.billed_run_store import billing_digest, changed_since, keep_billed, last_billed
+from infrastructure.billed_run_store import advance_tables, billing_digest, changed_since, keep_billed, last_billed
 from infrastructure.advance_run_table import drafted_parts, forget, is_issued, joined_run, mark_issued, scope
 from infrastructure.locks import lock_for, part_locks_for
 from infrastructure.workers import PARALLEL_FROM, pool
@@ -83,8 +83,7 @@ class StoreRun:
         something was written about since (application/billed_runs.py)."""
         s = self.services
         everyone = all_clients(sql)
-        with sql.transaction(schema=True):
-            sql.create_schema("advance")
+        advance_tables(sql)
         self.to, self.digest = to, billing_digest(s.catalog, s.identities)
         before = None if self.full else last_billed(sql)
         self.before = before if before and before.covers(to, self.digest, self.head) else None

@@ -38,6 +38,12 @@ def engine_sources() -> Iterable[Path]:
         yield from sorted(root.rglob("*.py"))
 
 
+def advance_tables(sql: object) -> None:
+    """The advance's tables (infrastructure/sql/portable.py), which a store kept by an earlier version may lack."""
+    with sql.transaction(schema=True):
+        sql.create_schema("advance")
+
+
 def last_billed(sql: object) -> BilledRun | None:
     with sql.reading():
         rows = sql.execute("advance.last_billed")
@@ -66,6 +72,5 @@ def keep_kept_run(s: object, to: object, head: int, written: object, ledger: Led
         return
     billed = billed_by_ledger(to, billing_digest(s.catalog, s.identities), head, written.positions, ledger)
     with s._sql() as sql:
-        with sql.transaction(schema=True):
-            sql.create_schema("advance")
+        advance_tables(sql)
         keep_billed(sql, f"kept@{to.isoformat()}@{head}", billed)

@@ -47,7 +47,7 @@ def ingested(db: str, facts: list[dict]) -> None:
 
 
 class Counted(StoreRun):
-    """The command's run, telling how many clients it drafted; `meanwhile`: facts recorded by
+    """The command's run (its `drafted`: the clients it drafted); `meanwhile`: facts recorded by
     another writer once this run has read the log, before it issues."""
 
     def __init__(self, s, full: bool = False, meanwhile: list[dict] = ()) -> None:
